@@ -1,0 +1,5 @@
+// Every CLI verb, one line each. A verb file exports `register(program: Command): void`.
+import type { Command } from 'commander';
+
+export const verbs: ((program: Command) => void)[] = [
+];
