@@ -2,4 +2,7 @@
 import type { Command } from 'commander';
 
 export const verbs: ((program: Command) => void)[] = [
+  (await import('./sweep.js')).register,
+  (await import('./runs.js')).register,
+  (await import('./worker.js')).register,
 ];

@@ -1,0 +1,265 @@
+// A sweep: every trial's primary-metric curve (early-terminated trials dashed, reason on hover), the
+// hyperparameter-vs-metric scatter, parallel coordinates with brushing, the best trial, progress and the
+// compute that early termination saved. Curves and the trial list follow the sweep live.
+import { useCallback, useMemo, useState } from 'react';
+import type { ECharts } from 'echarts/core';
+import { api, unwrap, type Point, type SweepDetail, type TrialRow } from '../api.js';
+import { useLoad, useStored, useThrottled } from '../hooks.js';
+import { useLive } from '../live.js';
+import { Link, navigate, runHref } from '../router.js';
+import { ErrorBox, Progress, Stat, StatusBadge } from '../components/ui.js';
+import { LineChart, type LineSeries } from '../charts/LineChart.js';
+import { EChart } from '../charts/EChart.js';
+import { appendPoints } from '../charts/series.js';
+import { KIND_LABELS, paramSummary, parallelOption, scatterOption, trialKind, trialStyle } from '../charts/sweepCharts.js';
+import { readTheme } from '../charts/theme.js';
+import { useThemeName } from '../theme.js';
+import { formatDuration, formatNumber, formatParam } from '../format.js';
+
+const CURVE_POINTS = 200;
+
+export function SweepPage({ id }: { id: string }) {
+  const detail = useLoad(() => unwrap(api.sweeps[':id'].$get({ param: { id } })), [id]);
+  const curves = useLoad(async () => {
+    const body = await unwrap(api.sweeps[':id'].curves.$get({ param: { id }, query: { points: String(CURVE_POINTS) } }));
+    return Object.fromEntries(body.series.map((s) => [s.runId, s.points])) as Record<string, Point[]>;
+  }, [id]);
+  const refreshDetail = useThrottled(detail.reload, 500);
+  const refreshCurves = useThrottled(curves.reload, 1500);
+
+  useLive({ sweeps: [id] }, (event) => {
+    if (event.type === 'hello') {
+      detail.reload();
+      curves.reload();
+    } else if (event.type === 'sweep' && event.sweepId === id) {
+      refreshDetail();
+    } else if (event.type === 'metrics') {
+      curves.setData((all) => {
+        if (!all) return all;
+        const merged = appendPoints(all[event.runId] ?? [], event.points);
+        if (merged.length > 2 * CURVE_POINTS) refreshCurves();
+        return { ...all, [event.runId]: merged };
+      });
+      // Best values and last steps in the table move with the curves.
+      refreshDetail();
+    }
+  });
+
+  if (detail.error) return <ErrorBox error={detail.error} />;
+  if (!detail.data) return <div className="empty">Loading sweep…</div>;
+  return <SweepView detail={detail.data} curves={curves.data ?? {}} curvesError={curves.error} onChanged={detail.reload} />;
+}
+
+function SweepView({ detail, curves, curvesError, onChanged }: { detail: SweepDetail; curves: Record<string, Point[]>; curvesError: Error | null; onChanged: () => void }) {
+  const { sweep, objective, trials, progress, compute, space } = detail;
+  const [brushed, setBrushed] = useState<Set<string> | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const best = trials.find((t) => t.isBest) ?? null;
+  const done = progress.completed + progress.terminated + progress.failed;
+
+  const stop = async () => {
+    if (!window.confirm(`Stop sweep ${sweep.name}? Running trials are terminated and queued ones cancelled.`)) return;
+    setError(null);
+    try {
+      await unwrap(api.sweeps[':id'].stop.$post({ param: { id: sweep.id }, json: { reason: 'stopped from the dashboard' } }));
+      onChanged();
+    } catch (e) {
+      setError(e as Error);
+    }
+  };
+
+  return (
+    <div>
+      <div className="page-head">
+        <Link href="/sweeps" className="muted">Sweeps</Link><span className="faint">/</span>
+        <h1 data-testid="sweep-name">{sweep.name}</h1>
+        <StatusBadge status={sweep.status === 'stopped' ? 'stopped' : sweep.status} stopRequested={sweep.stopRequested} />
+        <span className="sub">{objective.goal} <code>{objective.metric}</code>{detail.policy ? <> · early termination: <code>{detail.policy}</code></> : null}</span>
+        <div className="actions">
+          {sweep.status === 'running' && <button type="button" className="danger" disabled={!!sweep.stopRequested} onClick={stop}>{sweep.stopRequested ? 'Stopping…' : 'Stop sweep'}</button>}
+        </div>
+      </div>
+      <ErrorBox error={error} />
+      {sweep.reason && <div className="card muted" style={{ marginBottom: 16 }}>{sweep.reason}</div>}
+
+      <div className="stats">
+        <Stat label="Progress" value={`${done} / ${progress.total}`} hint={`${progress.running} running · ${progress.queued} queued`} testId="progress">
+          <Progress parts={[
+            { label: 'completed', value: progress.completed, color: 'var(--ok)' },
+            { label: 'terminated early', value: progress.terminated, color: 'var(--warn)' },
+            { label: 'failed', value: progress.failed, color: 'var(--bad)' },
+            { label: 'running', value: progress.running, color: 'var(--run)' },
+            { label: 'not started', value: Math.max(0, progress.total - done - progress.running), color: 'var(--panel-2)' },
+          ]} />
+        </Stat>
+        <Stat
+          label={`Best ${objective.metric}`}
+          value={best ? formatNumber(best.value, 5) : '—'}
+          hint={best ? <>trial <Link href={best.runId ? runHref(best.runId) : '#'}>#{best.number}</Link> · {paramSummary(best.params, space)}</> : 'no completed trial yet'}
+          testId="best"
+        />
+        <Stat label="Compute spent" value={formatDuration(compute.spentMs)} hint="wall time of all trials" />
+        <Stat
+          label="Saved by early termination"
+          value={compute.savedMs === null ? '—' : formatDuration(compute.savedMs)}
+          hint={compute.savedMs === null ? 'known once a trial completes' : `${progress.terminated} trial${progress.terminated === 1 ? '' : 's'} stopped · ${Math.round((100 * compute.savedMs) / Math.max(1, compute.savedMs + compute.spentMs))}% of the full cost`}
+          testId="saved"
+        />
+      </div>
+
+      <div className="card" style={{ marginBottom: 16 }}>
+        <CurvesPanel trials={trials} curves={curves} metric={objective.metric} space={space} />
+        <ErrorBox error={curvesError} />
+      </div>
+
+      <div className="grid-2" style={{ marginBottom: 16 }}>
+        <ScatterPanel detail={detail} />
+        <ParallelPanel detail={detail} onBrush={setBrushed} />
+      </div>
+
+      <TrialsTable detail={detail} only={brushed} />
+    </div>
+  );
+}
+
+function CurvesPanel({ trials, curves, metric, space }: { trials: TrialRow[]; curves: Record<string, Point[]>; metric: string; space: SweepDetail['space'] }) {
+  const themeName = useThemeName();
+  const [logY, setLogY] = useStored('tunelab.sweep.logy', false);
+  const series: LineSeries[] = useMemo(() => {
+    const theme = readTheme();
+    return trials
+      .filter((t) => t.runId && curves[t.runId])
+      .map((t) => ({ trial: t, style: trialStyle(t, theme) }))
+      .sort((a, b) => a.style.layer - b.style.layer)
+      .map(({ trial, style }) => {
+        const points = curves[trial.runId!];
+        return {
+          key: trial.id,
+          label: `Trial #${trial.number} — ${KIND_LABELS[trialKind(trial)]}`,
+          xs: points.map((p) => p[0]),
+          ys: points.map((p) => p[1]),
+          color: style.color,
+          width: style.width,
+          dash: style.dash,
+          details: [paramSummary(trial.params, space)],
+          warning: trial.terminatedEarly ? trial.reason ?? 'terminated' : undefined,
+        };
+      });
+    // themeName: colours come from CSS variables of the current theme.
+  }, [trials, curves, space, themeName]);
+  return (
+    <>
+      <div className="card-head">
+        <h2>{metric} per trial</h2>
+        <div className="chart-legend" style={{ marginTop: 0 }}>
+          <span><i className="swatch thick" style={{ color: 'var(--best)' }} />best</span>
+          <span><i className="swatch" style={{ color: 'var(--accent)' }} />completed / running</span>
+          <span><i className="swatch dashed" style={{ color: 'var(--faint)' }} />terminated early (hover for why)</span>
+        </div>
+        <div className="tools">
+          <label className="inline"><input type="checkbox" checked={logY} onChange={(e) => setLogY(e.target.checked)} />log y</label>
+        </div>
+      </div>
+      <LineChart series={series} xKind="step" logY={logY} height={320} tooltip="nearest" yLabel={metric} testId="sweep-curves" />
+    </>
+  );
+}
+
+function ScatterPanel({ detail }: { detail: SweepDetail }) {
+  const themeName = useThemeName();
+  const { space, trials, objective } = detail;
+  const [chosen, setChosen] = useState(space[0]?.name ?? '');
+  const param = space.find((p) => p.name === chosen) ?? space[0];
+  const option = useMemo(
+    () => (param ? scatterOption(trials, param, space, objective.metric, readTheme()) : null),
+    [trials, param, space, objective.metric, themeName],
+  );
+  const count = param ? trials.filter((t) => t.value !== null && t.params[param.name] != null).length : 0;
+  return (
+    <div className="card">
+      <div className="card-head">
+        <h2>{objective.metric} vs hyperparameter</h2>
+        <div className="tools">
+          <select value={param?.name ?? ''} onChange={(e) => setChosen(e.target.value)} aria-label="hyperparameter">
+            {space.map((p) => <option key={p.name} value={p.name}>{p.name}{p.scale === 'log' ? ' (log)' : ''}</option>)}
+          </select>
+        </div>
+      </div>
+      {option ? <EChart option={option} height={330} testId="sweep-scatter" pointCount={count} /> : <div className="empty">No parameters.</div>}
+    </div>
+  );
+}
+
+/** ECharts keeps brushing state on the series model; this is the one call that reads it back. */
+interface ParallelModel {
+  getModel(): { getSeriesByIndex(i: number): { getRawIndicesByActiveState(state: string): number[] } | undefined };
+}
+
+function ParallelPanel({ detail, onBrush }: { detail: SweepDetail; onBrush: (ids: Set<string> | null) => void }) {
+  const themeName = useThemeName();
+  const { space, trials, objective } = detail;
+  const plotted = useMemo(() => trials.filter((t) => t.value !== null), [trials]);
+  const [selected, setSelected] = useState<number | null>(null);
+  const option = useMemo(() => parallelOption(trials, space, objective.metric, objective.goal, readTheme()), [trials, space, objective, themeName]);
+  const bind = useCallback((chart: ECharts) => {
+    chart.off('axisareaselected');
+    chart.on('axisareaselected', () => {
+      const active = (chart as unknown as ParallelModel).getModel().getSeriesByIndex(0)?.getRawIndicesByActiveState('active') ?? [];
+      const all = active.length === plotted.length;
+      setSelected(all ? null : active.length);
+      onBrush(all ? null : new Set(active.map((i) => plotted[i].id)));
+    });
+  }, [plotted, onBrush]);
+  return (
+    <div className="card">
+      <div className="card-head">
+        <h2>Parallel coordinates</h2>
+        <div className="tools">
+          <span data-testid="brush-count">{selected === null ? 'drag along an axis to filter' : `${selected} of ${plotted.length} trials selected`}</span>
+        </div>
+      </div>
+      <EChart option={option} height={330} testId="sweep-parallel" onReady={bind} pointCount={plotted.length} />
+    </div>
+  );
+}
+
+function TrialsTable({ detail, only }: { detail: SweepDetail; only: Set<string> | null }) {
+  const { trials, space, objective } = detail;
+  const shown = only ? trials.filter((t) => only.has(t.id)) : trials;
+  return (
+    <div className="card" style={{ padding: 0 }}>
+      <div className="card-head" style={{ padding: '12px 16px 0' }}>
+        <h2>Trials</h2>
+        <div className="tools">{only ? `${shown.length} selected by brushing` : `${trials.length} trials`}</div>
+      </div>
+      <div className="table-wrap" style={{ border: 0, borderTop: '1px solid var(--border)', borderRadius: 0 }}>
+        <table className="data" data-testid="trials-table">
+          <thead>
+            <tr>
+              <th>#</th>
+              <th>Status</th>
+              {space.map((p) => <th key={p.name} className="num">{p.name}</th>)}
+              <th className="num">best {objective.metric}</th>
+              <th className="num">last step</th>
+              <th className="num">Duration</th>
+              <th>Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((t) => (
+              <tr key={t.id} className={t.isBest ? 'best' : ''} data-trial={t.number} style={{ cursor: t.runId ? 'pointer' : undefined }} onClick={() => t.runId && navigate(runHref(t.runId))}>
+                <td>{t.number}{t.isBest && <span className="badge" style={{ color: 'var(--best)', marginLeft: 6 }}>best</span>}</td>
+                <td><StatusBadge status={t.status} stopRequested={t.stopRequested} /></td>
+                {space.map((p) => <td key={p.name} className="num mono">{formatParam(t.params[p.name])}</td>)}
+                <td className="num mono">{formatNumber(t.value, 5)}</td>
+                <td className="num">{t.lastStep ?? '—'}</td>
+                <td className="num">{formatDuration(t.durationMs)}</td>
+                <td className="reason" data-testid={t.terminatedEarly ? 'trial-reason' : undefined}>{t.reason ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,34 @@
+// Module entry: each op family registers its functions on the exports object.
+#include "tensor_handle.h"
+
+namespace {
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  tl::registerHandles(exports);
+  tl::registerCreation(exports);
+  tl::registerTensorMeta(exports);
+  tl::registerPointwise(exports);
+  tl::registerShape(exports);
+  tl::registerNN(exports);
+  tl::registerOptim(exports);
+  tl::registerState(exports);
+  tl::registerSerialize(exports);
+#ifdef TUNELAB_WITH_CUDA
+  tl::registerCuda(exports);
+#endif
+#ifdef TUNELAB_WITH_DISTRIBUTED
+  tl::registerDistributed(exports);
+#endif
+  exports.Set("withCudaUtils", Napi::Boolean::New(env,
+#ifdef TUNELAB_WITH_CUDA
+                                                 true
+#else
+                                                 false
+#endif
+                                                 ));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tunelab_torch, init)

@@ -1,0 +1,171 @@
+// Optimizer kernels: AdamW (single-tensor, foreach and fused, each with torch.optim.AdamW's numerics)
+// and clip_grad_norm_. Parameter bookkeeping (groups, state, steps) lives in src/optim.ts.
+#include "tensor_handle.h"
+
+#include <cmath>
+
+namespace tl {
+namespace {
+
+struct AdamWHyper {
+  double lr, beta1, beta2, eps, weightDecay;
+};
+
+AdamWHyper readHyper(const Napi::CallbackInfo& info, size_t first) {
+  return {toDouble(info[first], "lr"), toDouble(info[first + 1], "beta1"), toDouble(info[first + 2], "beta2"),
+          toDouble(info[first + 3], "eps"), toDouble(info[first + 4], "weightDecay")};
+}
+
+std::vector<at::Tensor> gradsOf(const std::vector<at::Tensor>& params) {
+  std::vector<at::Tensor> grads;
+  grads.reserve(params.size());
+  for (const auto& p : params) {
+    if (!p.grad().defined()) throw ArgError("adamw: a parameter has no gradient");
+    grads.push_back(p.grad());
+  }
+  return grads;
+}
+
+std::vector<double> toDoubleList(const Napi::Value& value, const char* what) {
+  if (!value.IsArray()) throw ArgError(std::string(what) + " must be an array of numbers");
+  auto array = value.As<Napi::Array>();
+  std::vector<double> out(array.Length());
+  for (uint32_t i = 0; i < array.Length(); ++i) out[i] = toDouble(array.Get(i), what);
+  return out;
+}
+
+// hasGrads(params) -> boolean[]
+Napi::Value hasGrads(const Napi::CallbackInfo& info) {
+  auto params = unwrapList(info[0], "params");
+  auto out = Napi::Array::New(info.Env(), params.size());
+  for (size_t i = 0; i < params.size(); ++i) out.Set(static_cast<uint32_t>(i), Napi::Boolean::New(info.Env(), params[i].grad().defined()));
+  return out;
+}
+
+// adamwSingle(params, expAvgs, expAvgSqs, steps (already incremented), lr, beta1, beta2, eps, weightDecay):
+// torch.optim.AdamW's _single_tensor_adamw, op for op.
+Napi::Value adamwSingle(const Napi::CallbackInfo& info) {
+  auto params = unwrapList(info[0], "params");
+  auto expAvgs = unwrapList(info[1], "expAvgs");
+  auto expAvgSqs = unwrapList(info[2], "expAvgSqs");
+  auto steps = toDoubleList(info[3], "steps");
+  auto h = readHyper(info, 4);
+  auto grads = gradsOf(params);
+  at::NoGradGuard noGrad;
+  for (size_t i = 0; i < params.size(); ++i) {
+    auto& param = params[i];
+    const auto& grad = grads[i];
+    param.mul_(1 - h.lr * h.weightDecay);
+#if TORCH_VERSION_MAJOR >= 2
+    expAvgs[i].lerp_(grad, 1 - h.beta1);
+#else
+    expAvgs[i].mul_(h.beta1).add_(grad, 1 - h.beta1);
+#endif
+    expAvgSqs[i].mul_(h.beta2).addcmul_(grad, grad, 1 - h.beta2);
+    double biasCorrection1 = 1 - std::pow(h.beta1, steps[i]);
+    double biasCorrection2 = 1 - std::pow(h.beta2, steps[i]);
+    double stepSize = h.lr / biasCorrection1;
+    auto denom = (expAvgSqs[i].sqrt() / std::sqrt(biasCorrection2)).add_(h.eps);
+    param.addcdiv_(expAvgs[i], denom, -stepSize);
+  }
+  return info.Env().Undefined();
+}
+
+// adamwForeach(...same arguments): torch.optim.AdamW's _multi_tensor_adamw (the default on CUDA).
+Napi::Value adamwForeach(const Napi::CallbackInfo& info) {
+  auto params = unwrapList(info[0], "params");
+  auto expAvgs = unwrapList(info[1], "expAvgs");
+  auto expAvgSqs = unwrapList(info[2], "expAvgSqs");
+  auto steps = toDoubleList(info[3], "steps");
+  auto h = readHyper(info, 4);
+  auto grads = gradsOf(params);
+  if (params.empty()) return info.Env().Undefined();
+  at::NoGradGuard noGrad;
+  if (h.weightDecay != 0) at::_foreach_mul_(params, 1 - h.lr * h.weightDecay);
+#if TORCH_VERSION_MAJOR >= 2
+  at::_foreach_lerp_(expAvgs, grads, 1 - h.beta1);
+#else
+  at::_foreach_mul_(expAvgs, h.beta1);
+  at::_foreach_add_(expAvgs, grads, 1 - h.beta1);
+#endif
+  at::_foreach_mul_(expAvgSqs, h.beta2);
+  at::_foreach_addcmul_(expAvgSqs, grads, grads, 1 - h.beta2);
+  std::vector<at::Scalar> stepSizes, biasCorrection2Sqrt;
+  for (double step : steps) {
+    stepSizes.emplace_back(-(h.lr / (1 - std::pow(h.beta1, step))));
+    biasCorrection2Sqrt.emplace_back(std::sqrt(1 - std::pow(h.beta2, step)));
+  }
+  auto denom = at::_foreach_sqrt(expAvgSqs);
+  at::_foreach_div_(denom, biasCorrection2Sqrt);
+  at::_foreach_add_(denom, h.eps);
+  at::_foreach_addcdiv_(params, expAvgs, denom, stepSizes);
+  return info.Env().Undefined();
+}
+
+// adamwFused(params, expAvgs, expAvgSqs, stepTensors, lr, beta1, beta2, eps, weightDecay): torch's fused kernel
+// (AdamW(fused=True)); stepTensors are float32 scalars on the parameters' device, incremented here.
+Napi::Value adamwFused(const Napi::CallbackInfo& info) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+  auto params = unwrapList(info[0], "params");
+  auto expAvgs = unwrapList(info[1], "expAvgs");
+  auto expAvgSqs = unwrapList(info[2], "expAvgSqs");
+  auto stepTensors = unwrapList(info[3], "stepTensors");
+  auto h = readHyper(info, 4);
+  auto grads = gradsOf(params);
+  if (params.empty()) return info.Env().Undefined();
+  at::NoGradGuard noGrad;
+  at::_foreach_add_(stepTensors, 1);
+  at::_fused_adamw_(params, grads, expAvgs, expAvgSqs, /*max_exp_avg_sqs=*/{}, stepTensors, h.lr, h.beta1, h.beta2,
+                    h.weightDecay, h.eps, /*amsgrad=*/false, /*maximize=*/false);
+  return info.Env().Undefined();
+#else
+  throw ArgError("fused AdamW needs libtorch >= 2.1 (this is " TORCH_VERSION ")");
+#endif
+}
+
+Napi::Value hasFusedAdamW(const Napi::CallbackInfo& info) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+  return Napi::Boolean::New(info.Env(), true);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
+// clipGradNorm(params, maxNorm, normType) -> total norm before clipping (torch.nn.utils.clip_grad_norm_).
+Napi::Value clipGradNorm(const Napi::CallbackInfo& info) {
+  auto params = unwrapList(info[0], "params");
+  double maxNorm = toDouble(info[1], "maxNorm");
+  double normType = toDouble(info[2], "normType");
+  std::vector<at::Tensor> grads;
+  for (const auto& p : params)
+    if (p.grad().defined()) grads.push_back(p.grad());
+  if (grads.empty()) return Napi::Number::New(info.Env(), 0);
+  at::NoGradGuard noGrad;
+  auto device = grads[0].device();
+  std::vector<at::Tensor> norms;
+  norms.reserve(grads.size());
+  at::Tensor total;
+  if (std::isinf(normType)) {
+    for (const auto& g : grads) norms.push_back(g.detach().abs().max().to(device));
+    total = norms.size() == 1 ? norms[0] : at::stack(norms).max();
+  } else {
+    for (const auto& g : grads) norms.push_back(at::norm(g.detach(), normType).to(device));
+    total = at::norm(at::stack(norms), normType);
+  }
+  auto coef = at::clamp(maxNorm / (total + 1e-6), c10::nullopt, 1.0);
+  for (auto& g : grads) g.detach().mul_(coef.to(g.device()));
+  return Napi::Number::New(info.Env(), total.item<double>());
+}
+
+}  // namespace
+
+void registerOptim(Napi::Object exports) {
+  exportFn<hasGrads>(exports, "hasGrads");
+  exportFn<adamwSingle>(exports, "adamwSingle");
+  exportFn<adamwForeach>(exports, "adamwForeach");
+  exportFn<adamwFused>(exports, "adamwFused");
+  exportFn<hasFusedAdamW>(exports, "hasFusedAdamW");
+  exportFn<clipGradNorm>(exports, "clipGradNorm");
+}
+
+}  // namespace tl

@@ -1,0 +1,148 @@
+// `tunelab runs list | show <run> | compare <run…>`: the tracking store from the terminal. Also home of the small
+// helpers the store-backed verbs (runs, sweep, worker) share: the --store option and the error → exit-code mapping.
+import { InvalidArgumentError, type Command } from 'commander';
+import { openStore, RUN_STATUSES, StoreError, type MetricSummary, type Run, type RunStatus, type Store } from '../track/store.js';
+import { SpecError } from '../sweep/spec.js';
+import { ControllerBusyError } from '../sweep/controller.js';
+import { table } from '../sweep/status.js';
+import { fmt } from '../sweep/policies/compare.js';
+
+export const STORE_HELP = 'store: SQLite file/folder or postgres://… (default: $TUNELAB_STORE, else $TUNELAB_HOME or ./tunelab-runs)';
+
+/** Errors that mean "your input is wrong": one line, exit code 2. */
+function isInputError(error: unknown): boolean {
+  return error instanceof StoreError || error instanceof SpecError || error instanceof ControllerBusyError || error instanceof InvalidArgumentError;
+}
+
+/**
+ * Runs a verb's body with an open store (closed afterwards). Input errors print `tunelab <verb>: <message>`
+ * and exit 2; anything else exits 1 with the same one line (the stack with TUNELAB_DEBUG=1).
+ */
+export async function withStore(verb: string, storeUrl: string | undefined, body: (store: Store) => Promise<number | void>): Promise<void> {
+  let store: Store | undefined;
+  let code = 0;
+  try {
+    store = await openStore(storeUrl);
+    code = (await body(store)) ?? 0;
+  } catch (error) {
+    console.error(`tunelab ${verb}: ${error instanceof Error ? error.message : String(error)}`);
+    if (process.env.TUNELAB_DEBUG && error instanceof Error) console.error(error.stack);
+    code = isInputError(error) ? 2 : 1;
+  } finally {
+    await store?.close();
+  }
+  process.exitCode = code;
+}
+
+export function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected an integer ≥ 1');
+  return Number(value);
+}
+
+function runStatus(value: string): RunStatus {
+  if (!(RUN_STATUSES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${RUN_STATUSES.join(', ')}`);
+  return value as RunStatus;
+}
+
+export function register(program: Command): void {
+  const runs = program.command('runs').description('List, show and compare tracked runs');
+
+  runs.command('list')
+    .description('Runs, newest first')
+    .option('--store <url>', STORE_HELP)
+    .option('--experiment <name>', 'only this experiment')
+    .option('--sweep <id>', 'only runs of this sweep')
+    .option('--status <status>', `only runs with this status (${RUN_STATUSES.join(', ')})`, runStatus)
+    .option('--tag <tag>', 'only runs with this tag')
+    .option('--limit <n>', 'at most n runs', positiveInt, 50)
+    .option('--json', 'print JSON')
+    .action((options: { store?: string; experiment?: string; sweep?: string; status?: RunStatus; tag?: string; limit: number; json?: boolean }) =>
+      withStore('runs list', options.store, async (store) => {
+        const list = await store.listRuns({
+          experiment: options.experiment, sweepId: options.sweep, status: options.status, tag: options.tag, limit: options.limit,
+        });
+        const summaries = await store.getMetricSummaries(list.map((r) => r.id));
+        if (options.json) {
+          console.log(JSON.stringify(list.map((run) => ({ ...run, metrics: summaries.filter((s) => s.runId === run.id) })), null, 2));
+          return;
+        }
+        const rows = list.map((run) => [run.id, run.name, run.status, when(run.startedAt), duration(run),
+          summaries.filter((s) => s.runId === run.id).slice(0, 4).map((s) => `${s.name}=${fmt(s.lastValue)}`).join(' ')]);
+        console.log(table(['id', 'name', 'status', 'started', 'duration', 'last metrics'], rows).join('\n'));
+      }));
+
+  runs.command('show <run>')
+    .description('A run: fields, params, metrics (last/min/max), artifacts and the end of its log')
+    .option('--store <url>', STORE_HELP)
+    .option('--json', 'print JSON')
+    .action((runId: string, options: { store?: string; json?: boolean }) =>
+      withStore('runs show', options.store, async (store) => {
+        const run = await store.getRun(runId);
+        const metrics = await store.getMetricSummaries([run.id]);
+        const artifacts = await store.listArtifacts(run.id);
+        const log = await store.readLog(run.id);
+        if (options.json) {
+          console.log(JSON.stringify({ ...run, metrics, artifacts, log }, null, 2));
+          return;
+        }
+        console.log(showRun(run, metrics, artifacts.map((a) => `${a.name} (${a.size} bytes)`), log.map((c) => c.text).join('')));
+      }));
+
+  runs.command('compare <runs...>')
+    .description('Params and metrics of several runs side by side')
+    .option('--store <url>', STORE_HELP)
+    .option('--json', 'print JSON')
+    .action((runIds: string[], options: { store?: string; json?: boolean }) =>
+      withStore('runs compare', options.store, async (store) => {
+        const list = await Promise.all(runIds.map((id) => store.getRun(id)));
+        const summaries = await store.getMetricSummaries(list.map((r) => r.id));
+        if (options.json) {
+          console.log(JSON.stringify(list.map((run) => ({ ...run, metrics: summaries.filter((s) => s.runId === run.id) })), null, 2));
+          return;
+        }
+        console.log(compareRuns(list, summaries));
+      }));
+}
+
+function showRun(run: Run, metrics: MetricSummary[], artifacts: string[], log: string): string {
+  const lines = [
+    `run ${run.id} (${run.name}): ${run.status}${run.exitCode === null ? '' : `, exit code ${run.exitCode}`}${run.reason ? ` — ${run.reason}` : ''}`,
+    `started ${when(run.startedAt)}, duration ${duration(run)}, host ${run.host ?? '-'}${run.gitCommit ? `, commit ${run.gitCommit.slice(0, 12)}` : ''}`,
+  ];
+  if (run.sweepId) lines.push(`sweep ${run.sweepId}, trial ${run.trialId}`);
+  if (run.command) lines.push(`command: ${run.command}`);
+  if (run.tags.length > 0) lines.push(`tags: ${run.tags.join(', ')}`);
+  lines.push('', ...table(['param', 'value'], Object.entries(run.params).map(([k, v]) => [k, String(v)])));
+  lines.push('', ...table(['metric', 'last', 'step', 'min', 'max', 'count'],
+    metrics.map((m) => [m.name, fmt(m.lastValue), String(m.lastStep), fmt(m.min), fmt(m.max), String(m.count)])));
+  if (artifacts.length > 0) lines.push('', 'artifacts:', ...artifacts.map((a) => `  ${a}`));
+  const tail = log.split('\n').filter(Boolean).slice(-10);
+  if (tail.length > 0) lines.push('', 'log (last lines):', ...tail.map((l) => `  ${l}`));
+  return lines.join('\n');
+}
+
+function compareRuns(runs: Run[], summaries: MetricSummary[]): string {
+  const paramNames = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort();
+  const metricNames = [...new Set(summaries.map((s) => s.name))].sort();
+  const rows = [
+    ['status', ...runs.map((r) => r.status)],
+    ...paramNames.map((p) => [p, ...runs.map((r) => (p in r.params ? String(r.params[p]) : '-'))]),
+    ...metricNames.flatMap((m) => {
+      const of = (r: Run) => summaries.find((s) => s.runId === r.id && s.name === m);
+      return [
+        [`${m} (last)`, ...runs.map((r) => { const s = of(r); return s ? fmt(s.lastValue) : '-'; })],
+        [`${m} (min/max)`, ...runs.map((r) => { const s = of(r); return s ? `${fmt(s.min)}/${fmt(s.max)}` : '-'; })],
+      ];
+    }),
+  ];
+  return table(['', ...runs.map((r) => r.id)], rows).join('\n');
+}
+
+function when(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+}
+
+function duration(run: Run): string {
+  const seconds = ((run.endedAt ?? Date.now()) - run.startedAt) / 1000;
+  return seconds < 120 ? `${seconds.toFixed(1)} s` : `${(seconds / 60).toFixed(1)} min`;
+}

@@ -1,0 +1,10 @@
+/**
+ * Bad data: the message is one line that starts with where (`file:line`, `file: question <id>`, `file: record 12`)
+ * and says what is wrong.
+ */
+export class DataError extends Error {
+  override name = 'DataError';
+  constructor(readonly where: string, readonly problem: string) {
+    super(`${where}: ${problem}`);
+  }
+}

@@ -1,0 +1,87 @@
+// Token classification (NER) data: CoNLL-style column files (token first, tag last, blank line between sentences,
+// -DOCSTART- lines skipped) and JSON lines `{"tokens": [...], "tags": [...]}`. Tags are IOB1/IOB2/IOBES strings.
+import { DataError } from './errors.js';
+import { readLines } from './text-file.js';
+import type { NerDataset, NerExample } from './types.js';
+
+const TAG = /^(O|[BIES]-\S+)$/;
+
+export interface NerReadOptions {
+  /** The training set's tag list: a tag outside it is an error. Default: the tags found, sorted. */
+  labels?: string[];
+}
+
+export function readConll(file: string, options: NerReadOptions = {}): NerDataset {
+  const lines = readLines(file);
+  const examples: NerExample[] = [];
+  let tokens: string[] = [];
+  let tags: string[] = [];
+  let startLine = 0;
+  const flush = () => {
+    if (tokens.length > 0) examples.push({ id: `${file}:${startLine}`, tokens, tags });
+    tokens = [];
+    tags = [];
+  };
+  lines.forEach((line, i) => {
+    const where = `${file}:${i + 1}`;
+    const columns = line.trim().split(/\s+/);
+    if (line.trim() === '') return flush();
+    if (columns[0] === '-DOCSTART-') return flush();
+    if (columns.length < 2) throw new DataError(where, `expected a token and a tag separated by whitespace, found "${line.trim()}"`);
+    if (tokens.length === 0) startLine = i + 1;
+    tokens.push(columns[0]);
+    tags.push(checkTag(columns[columns.length - 1], where));
+  });
+  flush();
+  return finish(file, examples, options);
+}
+
+export function readNerJsonl(file: string, options: NerReadOptions = {}): NerDataset {
+  const examples: NerExample[] = [];
+  readLines(file).forEach((line, i) => {
+    const where = `${file}:${i + 1}`;
+    if (line.trim() === '') return;
+    let record: unknown;
+    try {
+      record = JSON.parse(line);
+    } catch (err) {
+      throw new DataError(where, `invalid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const fields = typeof record === 'object' && record !== null ? (record as Record<string, unknown>) : {};
+    const tokens = fields.tokens;
+    const tags = fields.tags ?? fields.ner_tags;
+    if (!isStringArray(tokens) || !isStringArray(tags)) {
+      throw new DataError(where, 'expected {"tokens": [strings], "tags": [strings]}');
+    }
+    if (tokens.length !== tags.length) {
+      throw new DataError(where, `tokens and tags differ in length (${tokens.length} tokens, ${tags.length} tags)`);
+    }
+    if (tokens.length === 0) return;
+    examples.push({ id: where, tokens, tags: tags.map((tag) => checkTag(tag, where)) });
+  });
+  return finish(file, examples, options);
+}
+
+function checkTag(tag: string, where: string): string {
+  if (!TAG.test(tag)) throw new DataError(where, `tag "${tag}" is not O or B-/I-/E-/S-<type>`);
+  return tag;
+}
+
+function finish(file: string, examples: NerExample[], options: NerReadOptions): NerDataset {
+  if (examples.length === 0) throw new DataError(file, 'no sentences');
+  const found = [...new Set(examples.flatMap((example) => example.tags))].sort();
+  if (options.labels) {
+    const known = new Set(options.labels);
+    for (const example of examples) {
+      const unknown = example.tags.find((tag) => !known.has(tag));
+      if (unknown !== undefined) {
+        throw new DataError(example.id, `tag "${unknown}" is not among the training tags (${options.labels.join(', ')})`);
+      }
+    }
+  }
+  return { labels: options.labels ?? found, examples, source: file };
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}

@@ -1,0 +1,157 @@
+// A synthetic paraphrase corpus for the demo: sentence pairs from a small grammar ("the big dog chased the old cat
+// yesterday ."), label 1 when the second sentence says the same thing in other words (synonyms, passive voice, a fronted
+// adverb) and 0 when its meaning changed (another noun, verb or adjective; subject and object swapped). Written as
+// MRPC-format TSVs with a WordPiece vocabulary trained on it, so the whole pipeline runs without downloads.
+// Everything is a function of the seed.
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Tokenizer } from '../tokenizers/tokenizer.js';
+import { trainWordPiece } from '../tokenizers/wordpiece-trainer.js';
+import { Rng } from './rng.js';
+
+/** Each concept lists words with the same meaning. Verbs: [past tense, past participle]. */
+const NOUNS = [
+  ['dog', 'hound'], ['car', 'automobile'], ['doctor', 'physician'], ['child', 'kid'], ['house', 'home'],
+  ['teacher', 'instructor'], ['lawyer', 'attorney'], ['boat', 'ship'], ['student', 'pupil'], ['town', 'village'],
+  ['film', 'movie'], ['gift', 'present'], ['road', 'street'], ['stone', 'rock'], ['shop', 'store'],
+  ['chef', 'cook'], ['sofa', 'couch'], ['mistake', 'error'], ['reply', 'answer'], ['lady', 'woman'],
+];
+const VERBS: [string, string][][] = [
+  [['bought', 'bought'], ['purchased', 'purchased']], [['fixed', 'fixed'], ['repaired', 'repaired']],
+  [['helped', 'helped'], ['assisted', 'assisted']], [['chose', 'chosen'], ['selected', 'selected']],
+  [['built', 'built'], ['constructed', 'constructed']], [['liked', 'liked'], ['enjoyed', 'enjoyed']],
+  [['saw', 'seen'], ['noticed', 'noticed']], [['called', 'called'], ['phoned', 'phoned']],
+  [['hid', 'hidden'], ['concealed', 'concealed']], [['ended', 'ended'], ['finished', 'finished']],
+  [['tore', 'torn'], ['ripped', 'ripped']], [['hit', 'hit'], ['struck', 'struck']],
+];
+const ADJECTIVES = [
+  ['big', 'large'], ['small', 'little'], ['quick', 'fast'], ['happy', 'glad'], ['smart', 'clever'],
+  ['angry', 'furious'], ['quiet', 'silent'], ['rich', 'wealthy'], ['sick', 'ill'], ['odd', 'strange'],
+  ['tired', 'weary'], ['brave', 'bold'],
+];
+const ADVERBS = [
+  ['yesterday', 'the day before'], ['quickly', 'rapidly'], ['recently', 'lately'], ['often', 'frequently'],
+  ['carefully', 'cautiously'], ['suddenly', 'abruptly'], ['quietly', 'silently'], ['finally', 'eventually'],
+];
+
+/** A meaning: which concept fills each slot. */
+interface Meaning {
+  subject: number;
+  subjectAdjective: number;
+  verb: number;
+  object: number;
+  objectAdjective: number;
+  adverb: number;
+}
+
+export interface ParaphrasePair {
+  label: 0 | 1;
+  sentence1: string;
+  sentence2: string;
+}
+
+/** `count` distinct pairs, about half paraphrases. */
+export function generateParaphrasePairs(seed: number, count: number): ParaphrasePair[] {
+  const rng = new Rng(seed, 0x5eed);
+  const pairs: ParaphrasePair[] = [];
+  const seen = new Set<string>();
+  while (pairs.length < count) {
+    const meaning = randomMeaning(rng);
+    const label = rng.below(2) as 0 | 1;
+    const other = label === 1 ? meaning : changedMeaning(rng, meaning);
+    // Both sentences are reworded freely, so surface differences alone never give the label away.
+    const pair = { label, sentence1: render(rng, meaning), sentence2: render(rng, other) };
+    const key = `${pair.sentence1}\t${pair.sentence2}`;
+    if (pair.sentence1 === pair.sentence2 || seen.has(key)) continue;
+    seen.add(key);
+    pairs.push(pair);
+  }
+  return pairs;
+}
+
+export interface SyntheticCorpusOptions {
+  seed?: number;
+  trainSize?: number;
+  devSize?: number;
+  /** WordPiece vocabulary size, special tokens included. Default 200 (smaller than the word list: sub-words show). */
+  vocabSize?: number;
+}
+
+export interface SyntheticCorpusFiles {
+  train: string;
+  dev: string;
+  /** A tokenizer folder (tokenizer.json, vocab.txt, tokenizer_config.json, special_tokens_map.json). */
+  tokenizer: string;
+}
+
+/** Writes `dir`/train.tsv, `dir`/dev.tsv (MRPC format) and `dir`/tokenizer/, each file atomically. */
+export async function writeSyntheticParaphraseCorpus(dir: string, options: SyntheticCorpusOptions = {}):
+  Promise<SyntheticCorpusFiles> {
+  const trainSize = options.trainSize ?? 3000;
+  const devSize = options.devSize ?? 400;
+  const pairs = generateParaphrasePairs(options.seed ?? 42, trainSize + devSize);
+  const train = pairs.slice(0, trainSize);
+  await mkdir(dir, { recursive: true });
+  const files = { train: path.join(dir, 'train.tsv'), dev: path.join(dir, 'dev.tsv'), tokenizer: path.join(dir, 'tokenizer') };
+  await writeAtomically(files.train, mrpcTsv(train, 1));
+  await writeAtomically(files.dev, mrpcTsv(pairs.slice(trainSize), 1 + 2 * trainSize));
+  const vocab = trainWordPiece(train.flatMap((pair) => [pair.sentence1, pair.sentence2]), { vocabSize: options.vocabSize ?? 200 });
+  const tokenizer = await Tokenizer.fromWordPieceVocab(vocab, { lowercase: true, modelMaxLength: 64 });
+  await tokenizer.savePretrained(files.tokenizer);
+  return files;
+}
+
+function mrpcTsv(pairs: ParaphrasePair[], firstId: number): string {
+  const lines = ['Quality\t#1 ID\t#2 ID\t#1 String\t#2 String'];
+  pairs.forEach((pair, i) => {
+    lines.push([pair.label, firstId + 2 * i, firstId + 2 * i + 1, pair.sentence1, pair.sentence2].join('\t'));
+  });
+  return lines.join('\n') + '\n';
+}
+
+function randomMeaning(rng: Rng): Meaning {
+  const subject = rng.below(NOUNS.length);
+  let object = rng.below(NOUNS.length - 1);
+  if (object >= subject) object++;
+  return {
+    subject, object, verb: rng.below(VERBS.length), adverb: rng.below(ADVERBS.length),
+    subjectAdjective: rng.below(ADJECTIVES.length), objectAdjective: rng.below(ADJECTIVES.length),
+  };
+}
+
+/** The same sentence shape with a different meaning: one slot gets another concept, or the roles swap. */
+function changedMeaning(rng: Rng, meaning: Meaning): Meaning {
+  const changed = { ...meaning };
+  const otherThan = (current: number, size: number) => (current + 1 + rng.below(size - 1)) % size;
+  switch (rng.below(6)) {
+    case 0: changed.subject = otherThan(meaning.subject, NOUNS.length); break;
+    case 1: changed.object = otherThan(meaning.object, NOUNS.length); break;
+    case 2: changed.verb = otherThan(meaning.verb, VERBS.length); break;
+    case 3: changed.subjectAdjective = otherThan(meaning.subjectAdjective, ADJECTIVES.length); break;
+    case 4: changed.objectAdjective = otherThan(meaning.objectAdjective, ADJECTIVES.length); break;
+    default:
+      Object.assign(changed, {
+        subject: meaning.object, object: meaning.subject,
+        subjectAdjective: meaning.objectAdjective, objectAdjective: meaning.subjectAdjective,
+      });
+  }
+  if (changed.subject === changed.object) changed.object = otherThan(changed.subject, NOUNS.length);
+  return changed;
+}
+
+/** A sentence for the meaning, with random synonyms, maybe in the passive voice or with the adverb fronted. */
+function render(rng: Rng, meaning: Meaning): string {
+  const word = (options: readonly string[]) => rng.pick(options);
+  const subject = `the ${word(ADJECTIVES[meaning.subjectAdjective])} ${word(NOUNS[meaning.subject])}`;
+  const object = `the ${word(ADJECTIVES[meaning.objectAdjective])} ${word(NOUNS[meaning.object])}`;
+  const [past, participle] = rng.pick(VERBS[meaning.verb]);
+  const adverb = word(ADVERBS[meaning.adverb]);
+  const clause = rng.below(2) === 1 ? `${object} was ${participle} by ${subject}` : `${subject} ${past} ${object}`;
+  return rng.below(3) === 0 ? `${adverb} , ${clause} .` : `${clause} ${adverb} .`;
+}
+
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const temp = `${file}.tmp-${process.pid}`;
+  await writeFile(temp, text);
+  await rename(temp, file);
+}

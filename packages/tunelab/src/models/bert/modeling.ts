@@ -1,0 +1,453 @@
+// BERT, in transformers' blocks (modeling_bert.py) with the same names: fields are checkpoint keys, so
+// `bert.encoder.layer.0.attention.self.query.weight` falls out of the tree. RoBERTa, ELECTRA and DistilBERT import
+// these blocks. Dropout is active only in training mode (model.train()).
+import * as torch from '@tunelab/torch';
+import type { Tensor } from '@tunelab/torch';
+import { ModelInputError } from '../errors.js';
+import {
+  checkEncoderInputs, checkSpanLabels, questionAnsweringLoss, sequenceClassificationLoss, splitSpanLogits, tokenLoss,
+  type BaseModelOutput, type MaskedLMInputs, type MaskedLMOutput, type PreTrainingInputs, type PreTrainingOutput,
+  type QuestionAnsweringInputs, type QuestionAnsweringOutput, type SequenceClassificationInputs,
+  type SequenceClassifierOutput, type TokenClassificationInputs, type TokenClassifierOutput,
+} from '../heads.js';
+import { ACTIVATIONS, additiveAttentionMask, Dropout, Embedding, LayerNorm, Linear, Module, parameter } from '../modules.js';
+import { PreTrainedModel, type ConfigParser, type EncoderInputs } from '../pretrained.js';
+import { parseBertConfig, type BertConfig } from './config.js';
+
+/** Word + position + token type embeddings, summed, then LayerNorm and dropout. */
+export class BertEmbeddings extends Module {
+  word_embeddings: Embedding;
+  position_embeddings: Embedding;
+  /** Absent in DistilBERT (no segments). */
+  token_type_embeddings?: Embedding;
+  LayerNorm: LayerNorm;
+  dropout: Dropout;
+
+  /**
+   * `dim`: embedding width (ELECTRA's embedding_size); `positionPaddingIdx`: RoBERTa's padded position row;
+   * `tokenTypes: false`: no token type embeddings (DistilBERT).
+   */
+  constructor(config: BertConfig, options: { dim?: number; positionPaddingIdx?: number; tokenTypes?: boolean } = {}) {
+    super();
+    const dim = options.dim ?? config.hidden_size;
+    this.word_embeddings = new Embedding(config.vocab_size, dim, config.pad_token_id);
+    this.position_embeddings = new Embedding(config.max_position_embeddings, dim, options.positionPaddingIdx);
+    if (options.tokenTypes ?? true) this.token_type_embeddings = new Embedding(config.type_vocab_size, dim);
+    this.LayerNorm = new LayerNorm(dim, config.layer_norm_eps);
+    this.dropout = new Dropout(config.hidden_dropout_prob);
+  }
+
+  forward(inputIds: Tensor, tokenTypeIds?: Tensor): Tensor {
+    const length = inputIds.shape[1]!;
+    if (length > this.maxLength) {
+      throw new ModelInputError(`sequence length ${length} exceeds the ${this.maxLength} tokens the position ` +
+        `embeddings cover (max_position_embeddings ${this.position_embeddings.weight.shape[0]})`);
+    }
+    let embeddings = this.word_embeddings.forward(inputIds);
+    if (this.token_type_embeddings) {
+      embeddings = embeddings.add(this.token_type_embeddings.forward(tokenTypeIds ?? torch.zerosLike(inputIds)));
+    }
+    embeddings = embeddings.add(this.position_embeddings.forward(this.positionIds(inputIds)));
+    return this.dropout.forward(this.LayerNorm.forward(embeddings));
+  }
+
+  /** 0, 1, …, T-1 for every row ([1, T], broadcast). */
+  protected positionIds(inputIds: Tensor): Tensor {
+    return torch.arange(inputIds.shape[1]!, { dtype: 'int64', device: inputIds.device }).unsqueeze(0);
+  }
+
+  /** The longest input the position embeddings cover. */
+  get maxLength(): number {
+    return this.position_embeddings.weight.shape[0]!;
+  }
+}
+
+/**
+ * softmax(Q·Kᵀ/√d + mask)·V over `heads` heads, through scaled_dot_product_attention: [B, T, H] projections →
+ * [B, T, H] context. `mask` is the additive [B, 1, 1, T] mask. Shared with DistilBERT.
+ */
+export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | undefined, heads: number, dropoutP: number): Tensor {
+  const [batch, length, hidden] = q.shape as [number, number, number];
+  const split = (x: Tensor) => x.view(batch, length, heads, hidden / heads).transpose(1, 2);
+  const context = torch.F.scaledDotProductAttention(split(q), split(k), split(v), { attnMask: mask, dropoutP });
+  return context.transpose(1, 2).reshape(batch, length, hidden);
+}
+
+export class BertSelfAttention extends Module {
+  query: Linear;
+  key: Linear;
+  value: Linear;
+  private readonly heads: number;
+  private readonly dropoutProb: number;
+
+  constructor(config: BertConfig) {
+    super();
+    this.query = new Linear(config.hidden_size, config.hidden_size);
+    this.key = new Linear(config.hidden_size, config.hidden_size);
+    this.value = new Linear(config.hidden_size, config.hidden_size);
+    this.heads = config.num_attention_heads;
+    this.dropoutProb = config.attention_probs_dropout_prob;
+  }
+
+  forward(hidden: Tensor, mask?: Tensor): Tensor {
+    return multiHeadAttention(this.query.forward(hidden), this.key.forward(hidden), this.value.forward(hidden), mask,
+      this.heads, this.training ? this.dropoutProb : 0);
+  }
+}
+
+/** dense → dropout → LayerNorm(· + residual). BertSelfOutput and BertOutput differ only in the input width. */
+class DenseResidualNorm extends Module {
+  dense: Linear;
+  LayerNorm: LayerNorm;
+  dropout: Dropout;
+
+  constructor(config: BertConfig, inFeatures: number) {
+    super();
+    this.dense = new Linear(inFeatures, config.hidden_size);
+    this.LayerNorm = new LayerNorm(config.hidden_size, config.layer_norm_eps);
+    this.dropout = new Dropout(config.hidden_dropout_prob);
+  }
+
+  forward(hidden: Tensor, residual: Tensor): Tensor {
+    return this.LayerNorm.forward(this.dropout.forward(this.dense.forward(hidden)).add(residual));
+  }
+}
+
+export class BertSelfOutput extends DenseResidualNorm {
+  constructor(config: BertConfig) {
+    super(config, config.hidden_size);
+  }
+}
+
+export class BertOutput extends DenseResidualNorm {
+  constructor(config: BertConfig) {
+    super(config, config.intermediate_size);
+  }
+}
+
+export class BertAttention extends Module {
+  self: BertSelfAttention;
+  output: BertSelfOutput;
+
+  constructor(config: BertConfig) {
+    super();
+    this.self = new BertSelfAttention(config);
+    this.output = new BertSelfOutput(config);
+  }
+
+  forward(hidden: Tensor, mask?: Tensor): Tensor {
+    return this.output.forward(this.self.forward(hidden, mask), hidden);
+  }
+}
+
+export class BertIntermediate extends Module {
+  dense: Linear;
+  private readonly activation: (x: Tensor) => Tensor;
+
+  constructor(config: BertConfig) {
+    super();
+    this.dense = new Linear(config.hidden_size, config.intermediate_size);
+    this.activation = ACTIVATIONS[config.hidden_act];
+  }
+
+  forward(hidden: Tensor): Tensor {
+    return this.activation(this.dense.forward(hidden));
+  }
+}
+
+export class BertLayer extends Module {
+  attention: BertAttention;
+  intermediate: BertIntermediate;
+  output: BertOutput;
+
+  constructor(config: BertConfig) {
+    super();
+    this.attention = new BertAttention(config);
+    this.intermediate = new BertIntermediate(config);
+    this.output = new BertOutput(config);
+  }
+
+  /** In its own scope, so a layer's intermediates are freed as soon as the next layer runs (no-grad inference). */
+  forward(hidden: Tensor, mask?: Tensor): Tensor {
+    return torch.scope(() => {
+      const attended = this.attention.forward(hidden, mask);
+      return this.output.forward(this.intermediate.forward(attended), attended);
+    });
+  }
+}
+
+export class BertEncoder extends Module {
+  layer: BertLayer[];
+
+  constructor(config: BertConfig) {
+    super();
+    this.layer = Array.from({ length: config.num_hidden_layers }, () => new BertLayer(config));
+  }
+
+  forward(hidden: Tensor, mask?: Tensor): Tensor {
+    return this.layer.reduce((state, layer) => layer.forward(state, mask), hidden);
+  }
+}
+
+/** dense + tanh on the first ([CLS]) token. */
+export class BertPooler extends Module {
+  dense: Linear;
+
+  constructor(config: BertConfig) {
+    super();
+    this.dense = new Linear(config.hidden_size, config.hidden_size);
+  }
+
+  forward(hidden: Tensor): Tensor {
+    return this.dense.forward(hidden.select(1, 0)).tanh();
+  }
+}
+
+/**
+ * Base of the BERT classes and of the relatives that reuse them (RoBERTa, ELECTRA): a head model keeps its base
+ * model in the field named baseModelPrefix (`bert`, `roberta`, `electra`), the prefix of its checkpoint keys. A
+ * relative overrides the prefix, the base it builds, and its config parser — no head logic twice.
+ */
+export abstract class BertPreTrainedModel extends PreTrainedModel<BertConfig> {
+  static parseConfig = parseBertConfig;
+
+  get baseModelPrefix(): string {
+    return 'bert';
+  }
+
+  /** The base model of a head model (the field named baseModelPrefix). */
+  get base(): BertModel {
+    return (this as unknown as Record<string, BertModel>)[this.baseModelPrefix]!;
+  }
+
+  protected createBase(config: BertConfig, options: { pooler: boolean }): BertModel {
+    return new BertModel(config, options);
+  }
+
+  /** Head constructors call this first, so the base's parameters come first, as in PyTorch. */
+  protected attachBase(options: { pooler: boolean }): BertModel {
+    const base = this.createBase(this.config, options);
+    (this as unknown as Record<string, BertModel>)[this.baseModelPrefix] = base;
+    return base;
+  }
+}
+
+/** What a relative changes in BERT's classes: checkpoint prefix, base model, config parser, class names. */
+export interface BertVariant {
+  prefix: string;
+  parseConfig: ConfigParser<BertConfig>;
+  createBase(config: BertConfig, options: { pooler: boolean }): BertModel;
+  /** The class name config.json records (XLM-R's classes are RoBERTa's under another name). */
+  architecture(config: BertConfig, className: string): string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- TypeScript's mixin pattern requires any[] here
+type AbstractConstructor<T> = abstract new (...args: any[]) => T;
+
+/** A BERT class turned into a relative's (RobertaForTokenClassification = withVariant(BertForTokenClassification, …)). */
+export function withVariant<T extends AbstractConstructor<BertPreTrainedModel>>(Base: T, variant: BertVariant) {
+  abstract class Variant extends Base {
+    static parseConfig = variant.parseConfig;
+
+    override get baseModelPrefix(): string {
+      return variant.prefix;
+    }
+
+    override get architecture(): string {
+      return variant.architecture(this.config, this.constructor.name);
+    }
+
+    protected override createBase(config: BertConfig, options: { pooler: boolean }): BertModel {
+      return variant.createBase(config, options);
+    }
+  }
+  return Variant;
+}
+
+export class BertModel extends BertPreTrainedModel {
+  embeddings: BertEmbeddings;
+  /** ELECTRA only: projects embedding_size up to hidden_size. */
+  embeddings_project?: Linear;
+  encoder: BertEncoder;
+  pooler?: BertPooler;
+
+  constructor(config: BertConfig, options: { pooler?: boolean; embeddings?: BertEmbeddings; embeddingsProject?: Linear } = {}) {
+    super(config);
+    this.embeddings = options.embeddings ?? new BertEmbeddings(config);
+    this.embeddings_project = options.embeddingsProject;
+    this.encoder = new BertEncoder(config);
+    if (options.pooler ?? true) this.pooler = new BertPooler(config);
+  }
+
+  override get base(): BertModel {
+    return this;
+  }
+
+  forward(inputs: EncoderInputs): BaseModelOutput {
+    checkEncoderInputs(inputs);
+    return torch.scope(() => {
+      let hidden = this.embeddings.forward(inputs.input_ids, inputs.token_type_ids);
+      if (this.embeddings_project) hidden = this.embeddings_project.forward(hidden);
+      const mask = additiveAttentionMask(inputs.attention_mask, this.embeddings.word_embeddings.weight.dtype);
+      const last = this.encoder.forward(hidden, mask);
+      return this.pooler ? { last_hidden_state: last, pooler_output: this.pooler.forward(last) } : { last_hidden_state: last };
+    });
+  }
+}
+
+export class BertForSequenceClassification extends BertPreTrainedModel {
+  declare dropout: Dropout;
+  declare classifier: Linear;
+
+  constructor(config: BertConfig) {
+    super(config);
+    this.attachBase({ pooler: true });
+    this.dropout = new Dropout(config.classifier_dropout ?? config.hidden_dropout_prob);
+    this.classifier = new Linear(config.hidden_size, config.num_labels);
+  }
+
+  forward(inputs: SequenceClassificationInputs): SequenceClassifierOutput {
+    return torch.scope(() => {
+      const base = this.base.forward(inputs);
+      const logits = this.classifier.forward(this.dropout.forward(base.pooler_output!));
+      return { ...base, logits, loss: sequenceClassificationLoss(this.config, logits, inputs.labels) };
+    });
+  }
+}
+
+/** Start/end logits from each token (no pooler); RoBERTa and ELECTRA use this class with their base. */
+export class BertForQuestionAnswering extends BertPreTrainedModel {
+  declare qa_outputs: Linear;
+
+  constructor(config: BertConfig) {
+    super(config);
+    checkSpanLabels(config.num_labels, this.constructor.name);
+    this.attachBase({ pooler: false });
+    this.qa_outputs = new Linear(config.hidden_size, config.num_labels);
+  }
+
+  forward(inputs: QuestionAnsweringInputs): QuestionAnsweringOutput {
+    return torch.scope(() => {
+      const base = this.base.forward(inputs);
+      const spans = splitSpanLogits(this.qa_outputs.forward(base.last_hidden_state));
+      const loss = questionAnsweringLoss(spans.start_logits, spans.end_logits, inputs.start_positions, inputs.end_positions);
+      return { ...base, ...spans, loss };
+    });
+  }
+}
+
+/** Per-token classes (no pooler); RoBERTa and ELECTRA use this class with their base. */
+export class BertForTokenClassification extends BertPreTrainedModel {
+  declare dropout: Dropout;
+  declare classifier: Linear;
+
+  constructor(config: BertConfig) {
+    super(config);
+    this.attachBase({ pooler: false });
+    this.dropout = new Dropout(config.classifier_dropout ?? config.hidden_dropout_prob);
+    this.classifier = new Linear(config.hidden_size, config.num_labels);
+  }
+
+  forward(inputs: TokenClassificationInputs): TokenClassifierOutput {
+    return torch.scope(() => {
+      const base = this.base.forward(inputs);
+      const logits = this.classifier.forward(this.dropout.forward(base.last_hidden_state));
+      return { ...base, logits, loss: tokenLoss(logits, inputs.labels) };
+    });
+  }
+}
+
+/** dense → hidden_act → LayerNorm, before the vocabulary projection. */
+export class BertPredictionHeadTransform extends Module {
+  dense: Linear;
+  LayerNorm: LayerNorm;
+  private readonly activation: (x: Tensor) => Tensor;
+
+  constructor(config: BertConfig) {
+    super();
+    this.dense = new Linear(config.hidden_size, config.hidden_size);
+    this.LayerNorm = new LayerNorm(config.hidden_size, config.layer_norm_eps);
+    this.activation = ACTIVATIONS[config.hidden_act];
+  }
+
+  forward(hidden: Tensor): Tensor {
+    return this.LayerNorm.forward(this.activation(this.dense.forward(hidden)));
+  }
+}
+
+/** Vocabulary logits; the decoder weight is the word embedding matrix (tied) and its bias is `bias`. */
+export class BertLMPredictionHead extends Module {
+  transform: BertPredictionHeadTransform;
+  decoder: Linear;
+  bias: Tensor;
+
+  constructor(config: BertConfig, wordEmbeddings: Embedding) {
+    super();
+    this.transform = new BertPredictionHeadTransform(config);
+    this.bias = parameter([config.vocab_size]);
+    const tiedWeight = config.tie_word_embeddings ? wordEmbeddings.weight : undefined;
+    this.decoder = new Linear(config.hidden_size, config.vocab_size, { bias: this.bias, tiedWeight });
+  }
+
+  forward(hidden: Tensor): Tensor {
+    return this.decoder.forward(this.transform.forward(hidden));
+  }
+}
+
+export class BertOnlyMLMHead extends Module {
+  predictions: BertLMPredictionHead;
+
+  constructor(config: BertConfig, wordEmbeddings: Embedding) {
+    super();
+    this.predictions = new BertLMPredictionHead(config, wordEmbeddings);
+  }
+}
+
+export class BertPreTrainingHeads extends BertOnlyMLMHead {
+  seq_relationship: Linear;
+
+  constructor(config: BertConfig, wordEmbeddings: Embedding) {
+    super(config, wordEmbeddings);
+    this.seq_relationship = new Linear(config.hidden_size, 2);
+  }
+}
+
+/** Masked LM (decoder tied to the word embeddings) + next sentence prediction on the pooled [CLS]. */
+export class BertForPreTraining extends BertPreTrainedModel {
+  declare cls: BertPreTrainingHeads;
+
+  constructor(config: BertConfig) {
+    super(config);
+    const base = this.attachBase({ pooler: true });
+    this.cls = new BertPreTrainingHeads(config, base.embeddings.word_embeddings);
+  }
+
+  forward(inputs: PreTrainingInputs): PreTrainingOutput {
+    return torch.scope(() => {
+      const base = this.base.forward(inputs);
+      const prediction_logits = this.cls.predictions.forward(base.last_hidden_state);
+      const seq_relationship_logits = this.cls.seq_relationship.forward(base.pooler_output!);
+      const mlm = tokenLoss(prediction_logits, inputs.labels);
+      const nsp = tokenLoss(seq_relationship_logits, inputs.next_sentence_label);
+      return { ...base, prediction_logits, seq_relationship_logits, loss: mlm && nsp ? mlm.add(nsp) : undefined };
+    });
+  }
+}
+
+export class BertForMaskedLM extends BertPreTrainedModel {
+  declare cls: BertOnlyMLMHead;
+
+  constructor(config: BertConfig) {
+    super(config);
+    const base = this.attachBase({ pooler: false });
+    this.cls = new BertOnlyMLMHead(config, base.embeddings.word_embeddings);
+  }
+
+  forward(inputs: MaskedLMInputs): MaskedLMOutput {
+    return torch.scope(() => {
+      const base = this.base.forward(inputs);
+      const logits = this.cls.predictions.forward(base.last_hidden_state);
+      return { ...base, logits, loss: tokenLoss(logits, inputs.labels) };
+    });
+  }
+}

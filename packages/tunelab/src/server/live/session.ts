@@ -1,0 +1,126 @@
+// One live subscription (one SSE stream per browser tab): runs, run logs and sweeps it watches, with cursors,
+// so each poll of the store yields only what changed — new metric points, new log chunks, status changes.
+import type { LogChunk, Run, Store } from '../../track/store.js';
+import { packPoints, type Point } from '../series.js';
+import { readSpec } from '../queries/sweep-view.js';
+
+export interface Topics {
+  runs: string[];
+  logs: string[];
+  sweeps: string[];
+}
+
+export type LiveEvent =
+  | { type: 'metrics'; runId: string; name: string; points: Point[] }
+  | { type: 'logs'; runId: string; chunks: LogChunk[] }
+  | { type: 'run'; run: Run }
+  /** Something about the sweep or its trials changed (status, best, a new trial): refetch its summary. */
+  | { type: 'sweep'; sweepId: string; status: string };
+
+interface MetricCursor {
+  count: number;
+  lastStep: number;
+}
+
+/** Metrics of these runs are followed: all names for watched runs, the primary metric for sweep trials. */
+interface Watched {
+  runId: string;
+  names: 'all' | string;
+}
+
+export class LiveSession {
+  private readonly metricCursors = new Map<string, MetricCursor>();
+  private readonly logCursors = new Map<string, number>();
+  private readonly runPrints = new Map<string, string>();
+  private readonly sweepPrints = new Map<string, string>();
+  private readonly sweepMetric = new Map<string, string>();
+  /** Runs seen running at the previous poll: their last points are still collected after they finish. */
+  private liveRuns = new Set<string>();
+
+  private constructor(private readonly store: Store, private readonly topics: Topics) {}
+
+  /** Checks every id (NotFoundError for an unknown one) and starts all cursors at the present. */
+  static async open(store: Store, topics: Topics): Promise<LiveSession> {
+    const session = new LiveSession(store, topics);
+    for (const id of [...topics.runs, ...topics.logs]) await store.getRun(id);
+    for (const id of topics.sweeps) {
+      const sweep = await store.getSweep(id);
+      session.sweepMetric.set(id, readSpec(sweep).objective.primary_metric);
+    }
+    await session.poll();
+    // The first poll only sets cursors: the page loaded the current state over REST.
+    return session;
+  }
+
+  private initialised = false;
+
+  async poll(): Promise<LiveEvent[]> {
+    const events: LiveEvent[] = [];
+    const watched: Watched[] = [];
+    for (const runId of this.topics.runs) {
+      const run = await this.store.getRun(runId);
+      this.noteChange(this.runPrints, runId, runPrint(run), () => events.push({ type: 'run', run }));
+      if (run.status === 'running' || this.liveRuns.has(runId)) watched.push({ runId, names: 'all' });
+    }
+    for (const sweepId of this.topics.sweeps) await this.pollSweep(sweepId, watched, events);
+    for (const runId of this.topics.logs) await this.pollLogs(runId, events);
+    await this.pollMetrics(watched, events);
+    this.liveRuns = new Set(watched.map((w) => w.runId));
+    const first = !this.initialised;
+    this.initialised = true;
+    return first ? [] : events;
+  }
+
+  private async pollSweep(sweepId: string, watched: Watched[], events: LiveEvent[]): Promise<void> {
+    const sweep = await this.store.getSweep(sweepId);
+    const trials = await this.store.listTrials(sweepId);
+    const print = JSON.stringify([
+      sweep.status, sweep.stopRequested, sweep.bestTrialId,
+      trials.map((t) => [t.id, t.status, t.runId, t.reason, t.stopRequested, t.bestValue]),
+    ]);
+    this.noteChange(this.sweepPrints, sweepId, print, () => events.push({ type: 'sweep', sweepId, status: sweep.status }));
+    const metric = this.sweepMetric.get(sweepId)!;
+    for (const trial of trials) {
+      if (!trial.runId) continue;
+      if (trial.status === 'running' || this.liveRuns.has(trial.runId)) watched.push({ runId: trial.runId, names: metric });
+    }
+  }
+
+  private async pollLogs(runId: string, events: LiveEvent[]): Promise<void> {
+    const after = this.logCursors.get(runId);
+    const chunks = await this.store.readLog(runId, after === undefined ? {} : { afterSeq: after, limit: 2000 });
+    if (chunks.length === 0) return;
+    this.logCursors.set(runId, chunks.at(-1)!.seq);
+    if (after !== undefined) events.push({ type: 'logs', runId, chunks });
+  }
+
+  private async pollMetrics(watched: readonly Watched[], events: LiveEvent[]): Promise<void> {
+    if (watched.length === 0) return;
+    const wanted = new Map(watched.map((w) => [w.runId, w.names]));
+    const summaries = await this.store.getMetricSummaries([...wanted.keys()]);
+    for (const summary of summaries) {
+      const names = wanted.get(summary.runId);
+      if (names !== 'all' && names !== summary.name) continue;
+      const key = `${summary.runId}\0${summary.name}`;
+      const cursor = this.metricCursors.get(key);
+      if (cursor && cursor.count === summary.count) continue;
+      this.metricCursors.set(key, { count: summary.count, lastStep: summary.lastStep });
+      // A series first seen after the session started (a trial that just began) is sent whole.
+      if (!this.initialised) continue;
+      const afterStep = cursor?.lastStep ?? -1;
+      const [series] = await this.store.getMetrics(summary.runId, [summary.name]);
+      const fresh = (series?.points ?? []).filter((p) => p.step > afterStep);
+      if (fresh.length > 0) events.push({ type: 'metrics', runId: summary.runId, name: summary.name, points: packPoints(fresh) });
+    }
+  }
+
+  private noteChange(prints: Map<string, string>, id: string, print: string, emit: () => void): void {
+    if (prints.get(id) === print) return;
+    prints.set(id, print);
+    if (this.initialised) emit();
+  }
+}
+
+function runPrint(run: Run): string {
+  return JSON.stringify([run.status, run.stopRequested, run.endedAt, run.reason, run.tags, run.params]);
+}

@@ -1,0 +1,183 @@
+// What the sweep page shows, computed from the store's sweep, trials and primary-metric summaries:
+// one row per trial (objective value, best flag, early-termination reason), progress counts, the axis
+// scale of every search-space parameter, and compute time spent and saved by early termination.
+import { specFromJson, type SweepSpec } from '../../sweep/spec.js';
+import type { Goal } from '../../sweep/types.js';
+import type { MetricSummary, Params, Sweep, Trial, TrialStatus } from '../../track/store.js';
+import { finite } from './run-table.js';
+
+export interface SweepObjective {
+  metric: string;
+  goal: Goal;
+}
+
+/** How a parameter is drawn on an axis: log for log-distributed params (bounds given as natural logs). */
+export interface SpaceParam {
+  name: string;
+  distribution: string;
+  scale: 'log' | 'linear' | 'category';
+  /** choice values, in spec order (category axes keep this order). */
+  values?: (string | number | boolean)[];
+}
+
+export interface TrialRow {
+  id: string;
+  number: number;
+  status: TrialStatus;
+  attempt: number;
+  runId: string | null;
+  params: Params;
+  reason: string | null;
+  stopRequested: string | null;
+  startedAt: number | null;
+  endedAt: number | null;
+  durationMs: number | null;
+  /** The trial's best primary-metric value so far (by the goal) and the last one reported. */
+  value: number | null;
+  lastValue: number | null;
+  lastStep: number | null;
+  reports: number;
+  isBest: boolean;
+  /** Stopped before finishing: by the termination policy, a user, a timeout or a sweep stop. */
+  terminatedEarly: boolean;
+}
+
+export interface SweepProgress {
+  /** max_total_trials when the spec sets it, else the number of trials created. */
+  total: number;
+  created: number;
+  queued: number;
+  running: number;
+  completed: number;
+  terminated: number;
+  failed: number;
+}
+
+export interface ComputeTime {
+  /** Wall time of every started trial (running ones up to now). */
+  spentMs: number;
+  /**
+   * Estimated wall time early termination avoided: each terminated trial, at its own time per step, would
+   * have run on to `fullSteps` (the most primary-metric steps a completed trial reached). Null until a trial completes.
+   */
+  savedMs: number | null;
+  fullSteps: number | null;
+}
+
+export interface SweepDetail {
+  /** The sweep minus where it runs on disk and who controls it. */
+  sweep: Omit<Sweep, 'specDir' | 'controllerId'>;
+  objective: SweepObjective;
+  space: SpaceParam[];
+  trials: TrialRow[];
+  bestTrialId: string | null;
+  progress: SweepProgress;
+  compute: ComputeTime;
+  policy: string | null;
+}
+
+/** The stored spec, validated again by the sweep's own loader (one way to read a spec). */
+export function readSpec(sweep: Sweep): SweepSpec {
+  return specFromJson(sweep.spec, `sweep ${sweep.id}`);
+}
+
+const LOG_DISTRIBUTIONS = new Set(['loguniform', 'qloguniform', 'lognormal', 'qlognormal']);
+
+export function spaceParams(spec: SweepSpec): SpaceParam[] {
+  return Object.entries(spec.search_space).map(([name, d]): SpaceParam => {
+    if (d.type === 'choice') {
+      const values = d.values;
+      const numeric = values.length > 0 && values.every((v) => typeof v === 'number');
+      return { name, distribution: d.type, scale: numeric ? 'linear' : 'category', values };
+    }
+    return { name, distribution: d.type, scale: LOG_DISTRIBUTIONS.has(d.type) ? 'log' : 'linear' };
+  });
+}
+
+/** True when `a` is better than `b` under the goal. */
+export function better(goal: Goal, a: number, b: number): boolean {
+  return goal === 'minimize' ? a < b : a > b;
+}
+
+export function sweepDetail(sweep: Sweep, trials: readonly Trial[], summaries: readonly MetricSummary[], now = Date.now()): SweepDetail {
+  const spec = readSpec(sweep);
+  const objective: SweepObjective = { metric: spec.objective.primary_metric, goal: spec.objective.goal };
+  const byRun = new Map(summaries.filter((s) => s.name === objective.metric).map((s) => [s.runId, s]));
+
+  const rows = trials.map((trial) => trialRow(trial, trial.runId ? byRun.get(trial.runId) : undefined, objective.goal, now));
+  const bestTrialId = sweep.bestTrialId ?? bestOf(rows, objective.goal);
+  for (const row of rows) row.isBest = row.id === bestTrialId;
+
+  const { specDir: _dir, controllerId: _controller, ...publicSweep } = sweep;
+  return {
+    sweep: publicSweep,
+    objective,
+    space: spaceParams(spec),
+    trials: rows,
+    bestTrialId,
+    progress: progressOf(rows, spec.limits?.max_total_trials),
+    compute: computeTime(rows, now),
+    policy: spec.early_termination?.type ?? null,
+  };
+}
+
+function trialRow(trial: Trial, summary: MetricSummary | undefined, goal: Goal, now: number): TrialRow {
+  const fromSummary = summary ? finite(goal === 'minimize' ? summary.min : summary.max) : null;
+  return {
+    id: trial.id,
+    number: trial.number,
+    status: trial.status,
+    attempt: trial.attempt,
+    runId: trial.runId,
+    params: trial.params,
+    reason: trial.reason,
+    stopRequested: trial.stopRequested,
+    startedAt: trial.startedAt,
+    endedAt: trial.endedAt,
+    durationMs: trial.startedAt === null ? null : (trial.endedAt ?? now) - trial.startedAt,
+    value: trial.bestValue ?? fromSummary,
+    lastValue: summary ? finite(summary.lastValue) : null,
+    lastStep: summary?.lastStep ?? null,
+    reports: summary?.count ?? 0,
+    isBest: false,
+    terminatedEarly: trial.status === 'terminated',
+  };
+}
+
+/** Best completed trial by value; a sweep with none completed yet has no best. */
+function bestOf(rows: readonly TrialRow[], goal: Goal): string | null {
+  let best: TrialRow | null = null;
+  for (const row of rows) {
+    if (row.status !== 'completed' || row.value === null) continue;
+    if (!best || better(goal, row.value, best.value!)) best = row;
+  }
+  return best?.id ?? null;
+}
+
+function progressOf(rows: readonly TrialRow[], maxTotal: number | undefined): SweepProgress {
+  const count = (status: TrialStatus) => rows.filter((r) => r.status === status).length;
+  return {
+    total: Math.max(maxTotal ?? 0, rows.length),
+    created: rows.length,
+    queued: count('queued'),
+    running: count('running'),
+    completed: count('completed'),
+    terminated: count('terminated'),
+    failed: count('failed'),
+  };
+}
+
+export function computeTime(rows: readonly TrialRow[], now = Date.now()): ComputeTime {
+  let spentMs = 0;
+  for (const row of rows) if (row.startedAt !== null) spentMs += (row.endedAt ?? now) - row.startedAt;
+  const completedSteps = rows.filter((r) => r.status === 'completed' && r.lastStep !== null).map((r) => r.lastStep!);
+  if (completedSteps.length === 0) return { spentMs, savedMs: null, fullSteps: null };
+  const fullSteps = Math.max(...completedSteps);
+  let savedMs = 0;
+  for (const row of rows) {
+    if (!row.terminatedEarly || row.durationMs === null || row.lastStep === null || row.lastStep <= 0) continue;
+    if (row.lastStep >= fullSteps) continue;
+    savedMs += row.durationMs * (fullSteps / row.lastStep - 1);
+  }
+  return { spentMs, savedMs, fullSteps };
+}

@@ -1,0 +1,73 @@
+// /api/sweeps: list, the sweep page's data (trials, progress, compute saved), every trial's primary-metric
+// curve, and stop.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { Deps } from '../deps.js';
+import { idSchema, pointsSchema, validJson, validParams, validQuery } from '../validate.js';
+import { sweepDetail } from '../queries/sweep-view.js';
+import type { Point } from '../series.js';
+import type { Store, Sweep } from '../../track/store.js';
+
+const idParam = z.strictObject({ id: idSchema });
+const curvesQuery = z.strictObject({ points: pointsSchema.optional() });
+const stopBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() });
+
+const DEFAULT_CURVE_POINTS = 200;
+/** Trials read at once when collecting curves: enough to overlap I/O without flooding a PostgreSQL pool. */
+const CURVE_CONCURRENCY = 8;
+
+export async function loadSweepDetail(store: Store, sweep: Sweep) {
+  const trials = await store.listTrials(sweep.id);
+  const runIds = trials.flatMap((t) => (t.runId ? [t.runId] : []));
+  const summaries = await store.getMetricSummaries(runIds);
+  return sweepDetail(sweep, trials, summaries);
+}
+
+export function sweepRoutes(deps: Deps) {
+  const { store } = deps;
+  return new Hono()
+    .get('/', async (c) => {
+      const sweeps = await store.listSweeps();
+      const rows = [];
+      for (const sweep of sweeps) {
+        const detail = await loadSweepDetail(store, sweep);
+        const best = detail.trials.find((t) => t.isBest) ?? null;
+        rows.push({
+          id: sweep.id, name: sweep.name, status: sweep.status, stopRequested: sweep.stopRequested,
+          createdAt: sweep.createdAt, endedAt: sweep.endedAt, objective: detail.objective,
+          bestValue: best?.value ?? null, bestTrialNumber: best?.number ?? null,
+          progress: detail.progress, compute: detail.compute, policy: detail.policy,
+        });
+      }
+      return c.json({ sweeps: rows });
+    })
+    .get('/:id', validParams(idParam), async (c) => {
+      const sweep = await store.getSweep(c.req.valid('param').id);
+      return c.json(await loadSweepDetail(store, sweep));
+    })
+    .get('/:id/curves', validParams(idParam), validQuery(curvesQuery), async (c) => {
+      const sweep = await store.getSweep(c.req.valid('param').id);
+      const points = c.req.valid('query').points ?? DEFAULT_CURVE_POINTS;
+      const detail = await loadSweepDetail(store, sweep);
+      const metric = detail.objective.metric;
+      const withRuns = detail.trials.filter((t) => t.runId !== null);
+      const series: { trialId: string; runId: string; points: Point[] }[] = [];
+      for (let i = 0; i < withRuns.length; i += CURVE_CONCURRENCY) {
+        const batch = withRuns.slice(i, i + CURVE_CONCURRENCY);
+        const loaded = await Promise.all(batch.map(async (t) => {
+          const finished = t.status !== 'running' && t.status !== 'queued';
+          const [curve] = await deps.series.get(t.runId!, [metric], points, finished);
+          return { trialId: t.id, runId: t.runId!, points: curve?.points ?? [] };
+        }));
+        series.push(...loaded);
+      }
+      return c.json({ sweepId: sweep.id, metric, series });
+    })
+    .post('/:id/stop', validParams(idParam), validJson(stopBody), async (c) => {
+      const { id } = c.req.valid('param');
+      const { reason } = c.req.valid('json');
+      await store.requestSweepStop(id, reason ?? 'stopped from the dashboard');
+      const sweep = await store.getSweep(id);
+      return c.json({ sweepId: sweep.id, stopRequested: sweep.stopRequested });
+    });
+}

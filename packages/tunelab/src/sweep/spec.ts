@@ -1,0 +1,212 @@
+// The sweep spec: YAML or JSON in the shape of Azure ML sweep jobs, validated once here with zod. Errors are one
+// line naming file:line, the key path and why ("mrpc.yml:6: search_space.lr.min_value: must be a finite number").
+import { readFileSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { z } from 'zod';
+import { distributionSchema, gridPoints, type SearchSpace } from './space.js';
+
+export class SpecError extends Error {
+  override name = 'SpecError';
+  constructor(readonly file: string, readonly line: number | null, readonly path: string, readonly reason: string) {
+    super(`${file}${line === null ? '' : `:${line}`}: ${path === '' ? '' : `${path}: `}${reason}`);
+  }
+}
+
+const positiveInt = z.number().int().positive();
+const seconds = z.number().positive();
+const interval = { evaluation_interval: positiveInt.default(1), delay_evaluation: z.number().int().nonnegative().default(0) };
+
+const banditSchema = z.strictObject({
+  type: z.literal('bandit'),
+  slack_factor: z.number().positive().optional(),
+  slack_amount: z.number().positive().optional(),
+  ...interval,
+}).refine((b) => (b.slack_factor === undefined) !== (b.slack_amount === undefined), {
+  message: 'give exactly one of slack_factor and slack_amount',
+});
+
+export const earlyTerminationSchema = z.discriminatedUnion('type', [
+  banditSchema,
+  z.strictObject({ type: z.literal('median_stopping'), ...interval }),
+  z.strictObject({
+    type: z.literal('truncation_selection'),
+    truncation_percentage: z.number().int().min(1).max(99),
+    exclude_finished_jobs: z.boolean().default(false),
+    ...interval,
+  }),
+  z.strictObject({
+    type: z.literal('asha'),
+    grace_period: positiveInt.default(1),
+    reduction_factor: z.number().int().min(2).default(3),
+    max_t: positiveInt.optional(),
+  }),
+], { error: () => 'type must be one of bandit, median_stopping, truncation_selection, asha' });
+
+export type EarlyTermination = z.output<typeof earlyTerminationSchema>;
+
+const samplingSchema = z.union([
+  z.enum(['random', 'grid', 'bayesian']).transform((type) => ({ type })),
+  z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('random'), rule: z.enum(['random', 'sobol']).default('random'), seed: z.number().int().optional() }),
+    z.strictObject({ type: z.literal('grid') }),
+    z.strictObject({ type: z.literal('bayesian'), seed: z.number().int().optional() }),
+  ]),
+], { error: () => 'expected random | grid | bayesian, or { type: random, rule: random|sobol, seed } | { type: grid } | { type: bayesian, seed }' })
+  .transform((s): SamplingAlgorithm => {
+    if (s.type === 'grid') return { type: 'grid' };
+    if (s.type === 'bayesian') return { type: 'bayesian', seed: 'seed' in s ? s.seed : undefined };
+    return { type: 'random', rule: 'rule' in s ? s.rule : 'random', seed: 'seed' in s ? s.seed : undefined };
+  });
+
+export type SamplingAlgorithm =
+  | { type: 'random'; rule: 'random' | 'sobol'; seed?: number }
+  | { type: 'grid' }
+  | { type: 'bayesian'; seed?: number };
+
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const specSchema = z.strictObject({
+  $schema: z.string().optional(),
+  type: z.literal('sweep').optional(),
+  name: z.string().min(1).optional(),
+  experiment_name: z.string().min(1).optional(),
+  description: z.string().optional(),
+  trial: z.strictObject({
+    command: z.string().min(1),
+    /** Extra environment for every trial. */
+    env: z.record(z.string(), z.string()).optional(),
+    /** Folder the command runs in, relative to the spec file (default: the spec file's folder). */
+    code: z.string().min(1).optional(),
+  }),
+  search_space: z.record(z.string().regex(PARAM_NAME, 'parameter names are letters, digits and _'), distributionSchema)
+    .refine((space) => Object.keys(space).length > 0, 'needs at least one parameter'),
+  sampling_algorithm: samplingSchema.default({ type: 'random', rule: 'random' }),
+  objective: z.strictObject({ primary_metric: z.string().min(1), goal: z.enum(['minimize', 'maximize']) }),
+  early_termination: earlyTerminationSchema.optional(),
+  limits: z.strictObject({
+    max_total_trials: positiveInt.default(1000),
+    max_concurrent_trials: positiveInt.optional(),
+    /** Whole-sweep timeout, seconds. */
+    timeout: seconds.optional(),
+    /** Per-trial timeout, seconds. */
+    trial_timeout: seconds.optional(),
+    /** Re-queues of a trial whose worker died (beyond Azure). */
+    max_retries: z.number().int().nonnegative().default(2),
+    /** Seconds without heartbeat after which a running trial's worker counts as dead (beyond Azure). */
+    heartbeat_grace: seconds.default(60),
+  }).default({ max_total_trials: 1000, max_retries: 2, heartbeat_grace: 60 }),
+});
+
+type ParsedSpec = z.output<typeof specSchema>;
+
+/** A validated spec with defaults filled (limits.max_concurrent_trials, grid-bounded max_total_trials). */
+export interface SweepSpec extends Omit<ParsedSpec, 'name' | 'limits' | '$schema' | 'type'> {
+  name: string;
+  search_space: SearchSpace;
+  limits: ParsedSpec['limits'] & { max_concurrent_trials: number };
+}
+
+const DEFAULT_CONCURRENCY = 4;
+const PLACEHOLDER = /\$\{\{\s*([^}]*?)\s*\}\}/g;
+const TRIAL_PLACEHOLDERS = ['trial.output_dir', 'trial.id', 'trial.number', 'trial.run_id', 'sweep.id', 'sweep.name'];
+
+/** Reads and validates a spec file (YAML or JSON). */
+export function loadSpec(file: string): { spec: SweepSpec; dir: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SpecError(file, null, '', `cannot read spec: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const spec = parseSpec(text, file);
+  const dir = resolve(dirname(resolve(file)), spec.trial.code ?? '.');
+  return { spec, dir };
+}
+
+/** Validates spec text; `file` names it in errors and gives the default sweep name. */
+export function parseSpec(text: string, file: string): SweepSpec {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const error = doc.errors[0];
+    throw new SpecError(file, lineCounter.linePos(error.pos[0]).line, '', error.message.split('\n')[0]);
+  }
+  const lineOf = (path: PropertyKey[]): number | null => {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = doc.getIn(path.slice(0, depth) as (string | number)[], true);
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return null;
+  };
+  const defaultName = basename(file, extname(file));
+  return validateSpec(doc.toJS(), file, lineOf, defaultName);
+}
+
+/** Validates an already-parsed spec (as stored with a sweep). */
+export function specFromJson(json: unknown, where: string): SweepSpec {
+  return validateSpec(json, where, () => null, 'sweep');
+}
+
+function validateSpec(json: unknown, file: string, lineOf: (path: PropertyKey[]) => number | null, defaultName: string): SweepSpec {
+  const parsed = specSchema.safeParse(json ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    let path = issue.path;
+    let reason = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      path = [...path, issue.keys[0]];
+      reason = 'unknown key';
+    }
+    throw new SpecError(file, lineOf(path), path.join('.'), reason);
+  }
+  const raw = parsed.data;
+  const fail = (path: PropertyKey[], reason: string): never => { throw new SpecError(file, lineOf(path), path.join('.'), reason); };
+  checkSamplerSupport(raw, fail);
+  checkPlaceholders(raw, fail);
+  const { $schema: _schema, type: _type, ...rest } = raw;
+  let maxTotal = raw.limits.max_total_trials;
+  if (raw.sampling_algorithm.type === 'grid') maxTotal = Math.min(maxTotal, gridPoints(raw.search_space).length);
+  return {
+    ...rest,
+    name: raw.name ?? defaultName,
+    limits: {
+      ...raw.limits,
+      max_total_trials: maxTotal,
+      max_concurrent_trials: Math.min(raw.limits.max_concurrent_trials ?? DEFAULT_CONCURRENCY, maxTotal),
+    },
+  };
+}
+
+/** Grid takes choice only; bayesian takes choice/uniform/quniform and no early termination (as Azure ML). */
+function checkSamplerSupport(spec: ParsedSpec, fail: (path: PropertyKey[], reason: string) => never): void {
+  const sampler = spec.sampling_algorithm.type;
+  const allowed = sampler === 'grid' ? ['choice'] : sampler === 'bayesian' ? ['choice', 'uniform', 'quniform'] : undefined;
+  if (allowed) {
+    for (const [name, dist] of Object.entries(spec.search_space)) {
+      if (!allowed.includes(dist.type)) fail(['search_space', name, 'type'], `${sampler} sampling supports ${allowed.join(', ')}, not ${dist.type}`);
+    }
+  }
+  if (sampler === 'bayesian' && spec.early_termination) fail(['early_termination'], 'bayesian sampling does not allow early termination (as in Azure ML)');
+  if (spec.sampling_algorithm.type === 'random' && spec.sampling_algorithm.rule === 'sobol' && Object.keys(spec.search_space).length > 32) {
+    fail(['sampling_algorithm', 'rule'], 'sobol supports at most 32 parameters');
+  }
+}
+
+function checkPlaceholders(spec: ParsedSpec, fail: (path: PropertyKey[], reason: string) => never): void {
+  for (const match of spec.trial.command.matchAll(PLACEHOLDER)) {
+    const key = match[1];
+    if (TRIAL_PLACEHOLDERS.includes(key)) continue;
+    const param = /^search_space\.(.+)$/.exec(key)?.[1];
+    if (param !== undefined && param in spec.search_space) continue;
+    const known = [...Object.keys(spec.search_space).map((p) => `search_space.${p}`), ...TRIAL_PLACEHOLDERS];
+    fail(['trial', 'command'], `unknown placeholder \${{${key}}} (known: ${known.join(', ')})`);
+  }
+}
+
+/** Fills seeds left out of the spec, so a resumed sweep draws the same values. */
+export function withSeed(spec: SweepSpec, seed: number): SweepSpec {
+  const sampling = spec.sampling_algorithm;
+  if (sampling.type === 'grid' || sampling.seed !== undefined) return spec;
+  return { ...spec, sampling_algorithm: { ...sampling, seed } };
+}

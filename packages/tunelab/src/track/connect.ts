@@ -1,0 +1,119 @@
+// Store URL → kysely instance on SQLite (better-sqlite3) or PostgreSQL (pg), migrated to the latest schema.
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import {
+  CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver,
+  type DatabaseConnection, type Driver, type SqliteDialectConfig,
+} from 'kysely';
+import type { Database } from './schema.js';
+import { migrationProvider } from './migrations.js';
+import { StoreInputError } from './errors.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** Where a store lives: the database plus `home`, the folder holding run folders (artifacts, captured logs). */
+export interface StoreTarget {
+  dialect: Dialect;
+  /** Normalised URL: an absolute SQLite file path or the PostgreSQL URL. Safe to hand to child processes. */
+  url: string;
+  home: string;
+}
+
+export const DEFAULT_DB_FILE = 'tunelab.db';
+
+/**
+ * Resolves a `--store` value. No value: `$TUNELAB_STORE`, else `$TUNELAB_HOME/tunelab.db`, else
+ * `./tunelab-runs/tunelab.db`. `postgres://…`/`postgresql://…` selects PostgreSQL (run folders then live in
+ * `$TUNELAB_HOME` or `./tunelab-runs`); `sqlite:<path>` or a plain path (a folder means `<folder>/tunelab.db`) selects SQLite.
+ */
+export function resolveStoreTarget(url?: string, env: NodeJS.ProcessEnv = process.env): StoreTarget {
+  const given = url ?? env.TUNELAB_STORE;
+  const homeFromEnv = resolve(env.TUNELAB_HOME ?? 'tunelab-runs');
+  if (!given) {
+    const file = join(homeFromEnv, DEFAULT_DB_FILE);
+    return { dialect: 'sqlite', url: file, home: homeFromEnv };
+  }
+  if (/^postgres(ql)?:\/\//.test(given)) return { dialect: 'postgres', url: given, home: homeFromEnv };
+  let path = given;
+  if (given.startsWith('sqlite:')) path = given.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(given)) {
+    throw new StoreInputError(`--store ${given}: unsupported scheme (use postgres://…, sqlite:<file> or a file path)`);
+  }
+  if (path === '') throw new StoreInputError(`--store ${given}: empty SQLite path`);
+  let file = resolve(path);
+  if (isDirectory(file)) file = join(file, DEFAULT_DB_FILE);
+  return { dialect: 'sqlite', url: file, home: dirname(file) };
+}
+
+function isDirectory(path: string): boolean {
+  try { return statSync(path).isDirectory(); } catch { return false; }
+}
+
+/** Opens the database and brings the schema to the latest migration (safe when many processes start at once). */
+export async function connect(target: StoreTarget): Promise<Kysely<Database>> {
+  const db = target.dialect === 'sqlite' ? openSqlite(target.url) : openPostgres(target.url);
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return db;
+}
+
+async function migrate(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new StoreInputError(`store migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function openSqlite(file: string): Kysely<Database> {
+  mkdirSync(dirname(file), { recursive: true });
+  const database = new BetterSqlite3(file);
+  // WAL lets readers (dashboard, trial processes) proceed while one process writes; the busy timeout
+  // makes concurrent writers from several processes wait instead of failing.
+  database.pragma('journal_mode = WAL');
+  database.pragma('busy_timeout = 15000');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+}
+
+function openPostgres(url: string): Kysely<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 4,
+    // int8 (bigint) columns hold epoch milliseconds, steps and counts: all well inside 2^53.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === pg.types.builtins.INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * SQLite transactions that start with BEGIN IMMEDIATE: they take the write lock up front, so a transaction
+ * that reads then writes never fails with SQLITE_BUSY when another process committed in between.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}

@@ -1,0 +1,143 @@
+// The one migration set, run by openStore on SQLite and PostgreSQL alike. Append new migrations; never edit old ones.
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+// `bigint` maps to INTEGER affinity on SQLite and int8 on PostgreSQL (parsed back to number by the store).
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<any>) {
+      await db.schema.createTable('experiments')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema.createTable('sweeps')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('experiment_id', 'text', (c) => c.notNull().references('experiments.id'))
+        .addColumn('spec', 'text', (c) => c.notNull())
+        .addColumn('spec_dir', 'text', (c) => c.notNull())
+        .addColumn('executor', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('started_at', 'bigint')
+        .addColumn('ended_at', 'bigint')
+        .addColumn('reason', 'text')
+        .addColumn('stop_requested', 'text')
+        .addColumn('controller_id', 'text')
+        .addColumn('controller_heartbeat_at', 'bigint')
+        .addColumn('best_trial_id', 'text')
+        .execute();
+      await db.schema.createIndex('sweeps_by_name').on('sweeps').columns(['name', 'created_at']).execute();
+
+      await db.schema.createTable('runs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('experiment_id', 'text', (c) => c.notNull().references('experiments.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('params', 'text', (c) => c.notNull())
+        .addColumn('command', 'text')
+        .addColumn('host', 'text')
+        .addColumn('git_commit', 'text')
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('ended_at', 'bigint')
+        .addColumn('exit_code', 'integer')
+        .addColumn('reason', 'text')
+        .addColumn('sweep_id', 'text', (c) => c.references('sweeps.id').onDelete('set null'))
+        .addColumn('trial_id', 'text')
+        .addColumn('stop_requested', 'text')
+        .addColumn('log_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex('runs_by_experiment').on('runs').columns(['experiment_id', 'started_at']).execute();
+      await db.schema.createIndex('runs_by_sweep').on('runs').columns(['sweep_id']).execute();
+      await db.schema.createIndex('runs_by_status').on('runs').columns(['status']).execute();
+      await db.schema.createIndex('runs_by_start').on('runs').columns(['started_at']).execute();
+
+      await db.schema.createTable('run_tags')
+        .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+        .addColumn('tag', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('run_tags_pk', ['run_id', 'tag'])
+        .execute();
+      await db.schema.createIndex('run_tags_by_tag').on('run_tags').columns(['tag']).execute();
+
+      await db.schema.createTable('metrics')
+        .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('step', 'bigint', (c) => c.notNull())
+        .addColumn('value', 'double precision')
+        .addColumn('wall_time', 'bigint', (c) => c.notNull())
+        .execute();
+      // Every read is "this run's series (name), in step order": one index serves them all.
+      await db.schema.createIndex('metrics_by_series').on('metrics').columns(['run_id', 'name', 'step']).execute();
+
+      await db.schema.createTable('metric_summaries')
+        .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('count', 'bigint', (c) => c.notNull())
+        .addColumn('last_step', 'bigint', (c) => c.notNull())
+        .addColumn('last_value', 'double precision')
+        .addColumn('min_value', 'double precision')
+        .addColumn('max_value', 'double precision')
+        .addColumn('last_wall_time', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('metric_summaries_pk', ['run_id', 'name'])
+        .execute();
+
+      await db.schema.createTable('run_logs')
+        .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('stream', 'text', (c) => c.notNull())
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addColumn('wall_time', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('run_logs_pk', ['run_id', 'seq'])
+        .execute();
+
+      await db.schema.createTable('artifacts')
+        .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('artifacts_pk', ['run_id', 'name'])
+        .execute();
+
+      await db.schema.createTable('trials')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('sweep_id', 'text', (c) => c.notNull().references('sweeps.id').onDelete('cascade'))
+        .addColumn('number', 'integer', (c) => c.notNull())
+        .addColumn('params', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('run_id', 'text')
+        .addColumn('worker_id', 'text')
+        .addColumn('host', 'text')
+        .addColumn('pid', 'integer')
+        .addColumn('gpu', 'text')
+        .addColumn('queued_at', 'bigint', (c) => c.notNull())
+        .addColumn('started_at', 'bigint')
+        .addColumn('ended_at', 'bigint')
+        .addColumn('heartbeat_at', 'bigint')
+        .addColumn('exit_code', 'integer')
+        .addColumn('reason', 'text')
+        .addColumn('stop_requested', 'text')
+        .addColumn('best_value', 'double precision')
+        .addColumn('best_step', 'bigint')
+        .addColumn('report_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('evaluated_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('stdout_offset', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('stderr_offset', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addUniqueConstraint('trials_number_unique', ['sweep_id', 'number'])
+        .execute();
+      await db.schema.createIndex('trials_by_status').on('trials').columns(['status', 'queued_at']).execute();
+    },
+    async down(db: Kysely<any>) {
+      for (const table of ['trials', 'artifacts', 'run_logs', 'metric_summaries', 'metrics', 'run_tags', 'runs', 'sweeps', 'experiments']) {
+        await db.schema.dropTable(table).execute();
+      }
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};

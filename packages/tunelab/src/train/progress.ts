@@ -1,0 +1,184 @@
+// What a person (or a program) sees while training: a cli-progress bar on a terminal, plain periodic lines when
+// stdout is not a TTY, JSON lines with `--json`; and a final metrics table.
+import cliProgress from 'cli-progress';
+import type { LogEntry } from './checkpoint.js';
+import type { ProgressInfo } from './trainer.js';
+
+export interface Reporter {
+  progress(info: ProgressInfo): void;
+  log(entry: LogEntry): void;
+  /** A line of text for people (e.g. "saved checkpoint-40"); JSON mode turns it into {"type":"message"}. */
+  message(text: string): void;
+  /** Final result: metrics table for people, one {"type":"result"} line for programs. */
+  result(result: { outputDir: string; metrics: Record<string, number>; runId?: string | null }): void;
+  close(): void;
+}
+
+export type ReporterMode = 'bar' | 'lines' | 'json';
+
+export function chooseReporterMode(json: boolean, stream: NodeJS.WriteStream = process.stdout): ReporterMode {
+  if (json) return 'json';
+  return stream.isTTY ? 'bar' : 'lines';
+}
+
+export function createReporter(mode: ReporterMode, stream: NodeJS.WritableStream = process.stdout): Reporter {
+  if (mode === 'json') return new JsonReporter(stream);
+  if (mode === 'lines') return new LineReporter(stream);
+  return new BarReporter(stream);
+}
+
+/** Steps per second over a sliding window, and the time left at that pace. */
+class Pace {
+  private readonly samples: { step: number; time: number }[] = [];
+
+  update(step: number): void {
+    this.samples.push({ step, time: performance.now() });
+    if (this.samples.length > 50) this.samples.shift();
+  }
+
+  stepsPerSecond(): number {
+    if (this.samples.length < 2) return 0;
+    const first = this.samples[0];
+    const last = this.samples.at(-1)!;
+    return (last.step - first.step) / Math.max((last.time - first.time) / 1000, 1e-9);
+  }
+
+  etaSeconds(step: number, total: number): number {
+    const rate = this.stepsPerSecond();
+    return rate > 0 ? (total - step) / rate : Number.NaN;
+  }
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function formatNumber(value: number): string {
+  if (Number.isInteger(value)) return String(value);
+  const abs = Math.abs(value);
+  return abs !== 0 && (abs < 1e-3 || abs >= 1e5) ? value.toExponential(3) : value.toFixed(4);
+}
+
+function formatMetrics(metrics: Record<string, number>): string {
+  return Object.entries(metrics).map(([name, value]) => `${name} ${formatNumber(value)}`).join(' | ');
+}
+
+/** A two-column table of final metrics. */
+export function metricsTable(metrics: Record<string, number>): string {
+  const width = Math.max(6, ...Object.keys(metrics).map((k) => k.length));
+  const rows = Object.entries(metrics).map(([name, value]) => `  ${name.padEnd(width)}  ${formatNumber(value)}`);
+  return [`  ${'metric'.padEnd(width)}  value`, `  ${'-'.repeat(width)}  ${'-'.repeat(10)}`, ...rows].join('\n');
+}
+
+function resultText(result: { outputDir: string; metrics: Record<string, number>; runId?: string | null }): string {
+  const lines = [metricsTable(result.metrics), `output: ${result.outputDir}`];
+  if (result.runId) lines.push(`tracked run: ${result.runId}`);
+  return `${lines.join('\n')}\n`;
+}
+
+class LineReporter implements Reporter {
+  private readonly pace = new Pace();
+  private lastPrinted = 0;
+  constructor(private readonly out: NodeJS.WritableStream, private readonly everySeconds = 10) {}
+
+  progress(info: ProgressInfo): void {
+    this.pace.update(info.step);
+    const now = performance.now();
+    if (now - this.lastPrinted < this.everySeconds * 1000 && info.step !== info.totalSteps) return;
+    this.lastPrinted = now;
+    const loss = info.loss === null ? '-' : info.loss.toFixed(4);
+    this.out.write(`epoch ${info.epoch.toFixed(2)} | step ${info.step}/${info.totalSteps} | loss ${loss} | `
+      + `lr ${info.lr.toExponential(2)} | ${this.pace.stepsPerSecond().toFixed(2)} it/s | `
+      + `ETA ${formatDuration(this.pace.etaSeconds(info.step, info.totalSteps))}\n`);
+  }
+
+  log(entry: LogEntry): void {
+    if (!Object.keys(entry.metrics).some((name) => name.startsWith('eval_'))) return; // train lines come from progress
+    this.out.write(`eval at step ${entry.step} (epoch ${entry.epoch.toFixed(2)}): ${formatMetrics(entry.metrics)}\n`);
+  }
+
+  message(text: string): void {
+    this.out.write(`${text}\n`);
+  }
+
+  result(result: { outputDir: string; metrics: Record<string, number>; runId?: string | null }): void {
+    this.out.write(resultText(result));
+  }
+
+  close(): void {}
+}
+
+class BarReporter implements Reporter {
+  private readonly pace = new Pace();
+  private readonly bars: cliProgress.MultiBar;
+  private bar: cliProgress.SingleBar | null = null;
+
+  constructor(private readonly out: NodeJS.WritableStream) {
+    this.bars = new cliProgress.MultiBar({
+      stream: out,
+      format: 'epoch {epochs} |{bar}| {value}/{total} | loss {loss} | lr {lr} | {speed} it/s | ETA {remaining}',
+      hideCursor: true,
+      clearOnComplete: false,
+    }, cliProgress.Presets.shades_classic);
+  }
+
+  progress(info: ProgressInfo): void {
+    this.pace.update(info.step);
+    const payload = {
+      epochs: info.epoch.toFixed(2),
+      loss: info.loss === null ? '-' : info.loss.toFixed(4),
+      lr: info.lr.toExponential(2),
+      speed: this.pace.stepsPerSecond().toFixed(2),
+      remaining: formatDuration(this.pace.etaSeconds(info.step, info.totalSteps)),
+    };
+    this.bar ??= this.bars.create(info.totalSteps, info.step, payload);
+    this.bar.update(info.step, payload);
+  }
+
+  log(entry: LogEntry): void {
+    if (!Object.keys(entry.metrics).some((name) => name.startsWith('eval_'))) return;
+    this.bars.log(`eval at step ${entry.step} (epoch ${entry.epoch.toFixed(2)}): ${formatMetrics(entry.metrics)}\n`);
+  }
+
+  message(text: string): void {
+    if (this.bar) this.bars.log(`${text}\n`);
+    else this.out.write(`${text}\n`);
+  }
+
+  result(result: { outputDir: string; metrics: Record<string, number>; runId?: string | null }): void {
+    this.close();
+    this.out.write(resultText(result));
+  }
+
+  close(): void {
+    this.bars.stop();
+  }
+}
+
+class JsonReporter implements Reporter {
+  constructor(private readonly out: NodeJS.WritableStream) {}
+
+  private emit(record: Record<string, unknown>): void {
+    this.out.write(`${JSON.stringify(record)}\n`);
+  }
+
+  progress(): void {}
+
+  log(entry: LogEntry): void {
+    this.emit({ type: 'log', ...entry });
+  }
+
+  message(text: string): void {
+    this.emit({ type: 'message', text });
+  }
+
+  result(result: { outputDir: string; metrics: Record<string, number>; runId?: string | null }): void {
+    this.emit({ type: 'result', ...result });
+  }
+
+  close(): void {}
+}
