@@ -37,7 +37,13 @@ export class ApiError extends Error {
 }
 
 /** The JSON of a successful response; otherwise ApiError with the server's one-line message. */
-export async function unwrap<T>(response: { ok: boolean; status: number; json(): Promise<T> }): Promise<T> {
+export async function unwrap<T>(pending: Promise<{ ok: boolean; status: number; json(): Promise<T> }>): Promise<T> {
+  let response;
+  try {
+    response = await pending;
+  } catch (error) {
+    throw new ApiError(0, `server unreachable (${error instanceof Error ? error.message : String(error)})`);
+  }
   if (response.ok) return response.json();
   let message = `HTTP ${response.status}`;
   try {

@@ -6,7 +6,8 @@ export function formatNumber(value: number | null | undefined, digits = 4): stri
   if (value === 0) return '0';
   const abs = Math.abs(value);
   if (Number.isInteger(value) && abs < 1e7) return value.toLocaleString('en-US');
-  if (abs >= 1e5 || abs < 1e-3) return value.toExponential(Math.max(1, digits - 2));
+  // 2e-5 rather than 2.000e-5: trailing zeros of the mantissa say nothing.
+  if (abs >= 1e5 || abs < 1e-3) return value.toExponential(Math.max(1, digits - 2)).replace(/\.?0+e/, 'e');
   return Number(value.toPrecision(digits)).toString();
 }
 

@@ -108,12 +108,13 @@ class LiveHub {
   }
 
   private async read(body: ReadableStream<Uint8Array>, controller: AbortController): Promise<void> {
-    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
     let buffer = '';
     for (;;) {
       const { value, done } = await reader.read();
       if (done || controller.signal.aborted) return;
-      buffer += value;
+      buffer += decoder.decode(value, { stream: true });
       let boundary: number;
       while ((boundary = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, boundary);

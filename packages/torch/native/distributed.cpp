@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
@@ -128,10 +129,29 @@ c10::intrusive_ptr<CollectiveBackend> createNccl(const c10::intrusive_ptr<c10d::
 #endif
 }
 
+std::vector<std::string> compiledBackends() {
+  std::vector<std::string> names;
+#if defined(USE_C10D_GLOO) && defined(TUNELAB_WITH_GLOO)
+  names.push_back("gloo");
+#endif
+#ifdef USE_C10D_NCCL
+  names.push_back("nccl");
+#endif
+  return names;
+}
+
+void ensureCompiled(const std::string& backendName) {
+  auto names = compiledBackends();
+  if (std::find(names.begin(), names.end(), backendName) != names.end()) return;
+  throw ArgError("this build of @tunelab/torch has no " + backendName + " backend" +
+                 (backendName == "nccl" ? " (it needs libtorch with CUDA and nccl.h)" : " (it needs gloo headers: libgloo-dev)"));
+}
+
 void finalizeGroup(Napi::Env, GroupHolder* holder) { delete holder; }
 
-// createGroup({ backend, rank, worldSize, masterAddr, masterPort, timeoutMs }) → handle.
-// Rank 0 hosts the TCPStore; every rank waits (up to timeoutMs) until all worldSize ranks have joined.
+// createGroup({ backend, rank, worldSize, masterAddr, masterPort, timeoutMs, rendezvousTimeoutMs }) → handle.
+// Rank 0 hosts the TCPStore; every rank waits (up to rendezvousTimeoutMs) until all worldSize ranks have joined.
+// timeoutMs bounds each collective afterwards.
 Napi::Value createGroup(const Napi::CallbackInfo& info) {
   if (!info[0].IsObject()) throw ArgError("createGroup expects an options object");
   auto o = info[0].As<Napi::Object>();
@@ -141,25 +161,36 @@ Napi::Value createGroup(const Napi::CallbackInfo& info) {
   auto masterAddr = toString(o.Get("masterAddr"), "masterAddr");
   int port = static_cast<int>(toInt(o.Get("masterPort"), "masterPort"));
   milliseconds timeout(toInt(o.Get("timeoutMs"), "timeoutMs"));
+  milliseconds rendezvousTimeout(toInt(o.Get("rendezvousTimeoutMs"), "rendezvousTimeoutMs"));
   if (size < 1 || rank < 0 || rank >= size) {
     throw ArgError("rank " + std::to_string(rank) + " is outside world size " + std::to_string(size));
   }
   if (port < 1 || port > 65535) throw ArgError("masterPort " + std::to_string(port) + " is not a TCP port");
   if (backendName != "gloo" && backendName != "nccl") throw ArgError("unknown backend '" + backendName + "'");
 
+  ensureCompiled(backendName);
+
   c10d::TCPStoreOptions storeOptions;
   storeOptions.port = static_cast<std::uint16_t>(port);
   storeOptions.isServer = rank == 0;
   storeOptions.numWorkers = static_cast<std::size_t>(size);
   storeOptions.waitWorkers = true;
-  storeOptions.timeout = timeout;
+  storeOptions.timeout = rendezvousTimeout;
   auto holder = std::make_unique<GroupHolder>();
   holder->backendName = backendName;
   holder->rank = rank;
   holder->worldSize = size;
-  holder->store = c10::make_intrusive<c10d::TCPStore>(masterAddr, storeOptions);
-  holder->backend = backendName == "gloo" ? createGloo(holder->store, rank, size, timeout, masterAddr, port)
-                                          : createNccl(holder->store, rank, size, timeout);
+  try {
+    holder->store = c10::make_intrusive<c10d::TCPStore>(masterAddr, storeOptions);
+    holder->backend = backendName == "gloo" ? createGloo(holder->store, rank, size, timeout, masterAddr, port)
+                                            : createNccl(holder->store, rank, size, timeout);
+  } catch (const std::exception& error) {
+    std::string reason = error.what();
+    if (const auto* c10error = dynamic_cast<const c10::Error*>(&error)) reason = cleanMessage(*c10error);
+    throw std::runtime_error("rendezvous of rank " + std::to_string(rank) + " of " + std::to_string(size) + " at " +
+                             masterAddr + ":" + std::to_string(port) + " (" + backendName + ", timeout " +
+                             std::to_string(rendezvousTimeout.count()) + " ms) failed: " + reason);
+  }
   return Napi::External<GroupHolder>::New(info.Env(), holder.release(), finalizeGroup);
 }
 
@@ -535,15 +566,16 @@ class GradReducer {
     }
   }
 
+  // Average and write back in one pass over memory: grad = bucket slice / worldSize.
   void unflatten(Bucket& bucket) {
-    bucket.flat.div_(group_.worldSize);
+    auto divisor = at::scalar_tensor(static_cast<double>(group_.worldSize));
     for (size_t j = 0; j < bucket.params.size(); ++j) {
       auto& p = params_[bucket.params[j]];
-      auto averaged = bucket.flat.narrow(0, bucket.offsets[j], p.numel()).view(p.sizes());
+      auto reduced = bucket.flat.narrow(0, bucket.offsets[j], p.numel()).view(p.sizes());
       if (p.grad().defined()) {
-        p.mutable_grad().copy_(averaged);
+        at::div_out(p.mutable_grad(), reduced, divisor);
       } else {
-        p.mutable_grad() = averaged.clone();
+        p.mutable_grad() = at::div(reduced, divisor);
       }
     }
   }
@@ -614,14 +646,9 @@ Napi::Value gradReducerDispose(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value distributedBackends(const Napi::CallbackInfo& info) {
-  auto list = Napi::Array::New(info.Env());
-  uint32_t n = 0;
-#if defined(USE_C10D_GLOO) && defined(TUNELAB_WITH_GLOO)
-  list.Set(n++, Napi::String::New(info.Env(), "gloo"));
-#endif
-#ifdef USE_C10D_NCCL
-  list.Set(n++, Napi::String::New(info.Env(), "nccl"));
-#endif
+  auto names = compiledBackends();
+  auto list = Napi::Array::New(info.Env(), names.size());
+  for (size_t i = 0; i < names.size(); ++i) list.Set(static_cast<uint32_t>(i), Napi::String::New(info.Env(), names[i]));
   return list;
 }
 

@@ -16,8 +16,10 @@ export interface ProcessGroupOptions {
   /** Host of rank 0, which listens on masterPort for the rendezvous. */
   masterAddr: string;
   masterPort: number;
-  /** How long to wait for peers: at the rendezvous and in each collective (default 30 min, as torch). */
+  /** How long a collective waits for its peers before it throws (default 30 min, as torch). */
   timeoutMs?: number;
+  /** How long joining waits for all worldSize ranks to arrive (default: timeoutMs). */
+  rendezvousTimeoutMs?: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
@@ -80,8 +82,11 @@ export class ProcessGroup {
   constructor(options: ProcessGroupOptions) {
     const { backend, rank, worldSize, masterAddr, masterPort } = options;
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new TorchError(`timeoutMs must be a positive integer, got ${timeoutMs}`);
-    this.#handle = binding().distCreateGroup({ backend, rank, worldSize, masterAddr, masterPort, timeoutMs });
+    const rendezvousTimeoutMs = options.rendezvousTimeoutMs ?? timeoutMs;
+    for (const [name, value] of [['timeoutMs', timeoutMs], ['rendezvousTimeoutMs', rendezvousTimeoutMs]] as const) {
+      if (!Number.isInteger(value) || value < 1) throw new TorchError(`${name} must be a positive integer, got ${value}`);
+    }
+    this.#handle = binding().distCreateGroup({ backend, rank, worldSize, masterAddr, masterPort, timeoutMs, rendezvousTimeoutMs });
     this.backend = backend;
     this.rank = rank;
     this.worldSize = worldSize;

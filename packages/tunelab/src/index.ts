@@ -1,2 +1,3 @@
 // Public API of tunelab. Each capability folder re-exports its own public surface here.
-export {};
+export * from './models/index.js';
+export { AutoTokenizer } from './tokenizers/auto.js';

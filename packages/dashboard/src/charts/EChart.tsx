@@ -4,19 +4,13 @@ import * as echarts from 'echarts/core';
 import { ParallelChart, ScatterChart } from 'echarts/charts';
 import { GridComponent, LegendComponent, ParallelComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
-import type { ComposeOption } from 'echarts/core';
-import type { ParallelSeriesOption, ScatterSeriesOption } from 'echarts/charts';
-import type {
-  GridComponentOption, LegendComponentOption, ParallelComponentOption, TooltipComponentOption, VisualMapComponentOption,
-} from 'echarts/components';
+// Type-only: the full option type checks our options; the bundle still holds only what echarts.use() registers.
+import type { EChartsOption } from 'echarts';
 import { useThemeName } from '../theme.js';
 
 echarts.use([ScatterChart, ParallelChart, GridComponent, LegendComponent, ParallelComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
 
-export type EChartsOption = ComposeOption<
-  | ScatterSeriesOption | ParallelSeriesOption | GridComponentOption | LegendComponentOption | ParallelComponentOption
-  | TooltipComponentOption | VisualMapComponentOption
->;
+export type { EChartsOption };
 
 export interface EChartElement extends HTMLDivElement {
   __echarts?: echarts.ECharts;

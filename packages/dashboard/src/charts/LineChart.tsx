@@ -44,6 +44,9 @@ export interface ChartElement extends HTMLDivElement {
 
 const TOOLTIP_RADIUS_PX = 48;
 
+/** Steps are integers: tick increments 1, 2, 5, 10, 20, 50, … so the axis never reads "2.5". */
+const INTEGER_INCREMENTS = Array.from({ length: 13 }, (_, e) => [1, 2, 5].map((m) => m * 10 ** e)).flat();
+
 export function LineChart(props: LineChartProps) {
   const holder = useRef<ChartElement>(null);
   const tip = useRef<HTMLDivElement>(null);
@@ -147,7 +150,7 @@ function buildOptions(
       x: { time: p.xKind === 'time' },
       y: p.logY ? { distr: 3, log: 10 } : { auto: true },
     },
-    axes: [axis(), yAxis],
+    axes: [p.xKind === 'step' ? { ...axis(), incrs: INTEGER_INCREMENTS } : axis(), yAxis],
     series: [
       { label: p.xKind === 'time' ? 'time' : 'step' },
       ...p.series.map((s) => ({
@@ -156,7 +159,6 @@ function buildOptions(
         width: s.width ?? 1.5,
         dash: s.dash,
         spanGaps: true,
-        points: { show: false },
       })),
     ],
     hooks: {

@@ -24,6 +24,9 @@ export const KIND_LABELS: Record<TrialKind, string> = {
   queued: 'queued',
 };
 
+/** Running trials in the scatter: teal, apart from completed (accent blue) and best (amber). */
+const RUNNING_COLOR = '#14b8a6';
+
 export interface TrialStyle {
   color: string;
   width: number;
@@ -37,7 +40,7 @@ export interface TrialStyle {
 export function trialStyle(trial: TrialRow, theme: ChartTheme): TrialStyle {
   switch (trialKind(trial)) {
     case 'best': return { color: theme.best, width: 3, symbol: 'diamond', symbolSize: 18, layer: 4 };
-    case 'running': return { color: seriesColor(trial.number), width: 2, symbol: 'circle', symbolSize: 10, layer: 3 };
+    case 'running': return { color: seriesColor(trial.number), width: 2.25, symbol: 'circle', symbolSize: 10, layer: 3 };
     case 'completed': return { color: seriesColor(trial.number), width: 1.5, symbol: 'circle', symbolSize: 10, layer: 2 };
     case 'terminated': return { color: theme.faint, width: 1.25, dash: [5, 4], symbol: 'triangle', symbolSize: 10, layer: 1 };
     case 'failed': return { color: theme.bad, width: 1.25, dash: [2, 3], symbol: 'rect', symbolSize: 8, layer: 0 };
@@ -56,6 +59,27 @@ export function trialTooltip(trial: TrialRow, space: readonly SpaceParam[], metr
     KIND_LABELS[trialKind(trial)],
   ];
   return tooltipBox(`Trial #${trial.number}`, rows, trial.terminatedEarly ? trial.reason ?? 'terminated' : undefined);
+}
+
+/** The axis `type` (and category list) for a param's scale, as the discriminated shape ECharts' types want. */
+function axisKind(param: SpaceParam): { type: 'log' } | { type: 'category'; data: string[] } | { type: 'value'; scale: true } {
+  if (param.scale === 'log') return { type: 'log' };
+  if (param.scale === 'category') return { type: 'category', data: categoriesOf(param) };
+  return { type: 'value', scale: true };
+}
+
+function categoriesOf(param: SpaceParam): string[] {
+  return (param.values ?? []).map(String);
+}
+
+/** A trial's param as the axis wants it: the category name on category axes, the number otherwise. */
+function axisValue(param: SpaceParam, value: TrialRow['params'][string] | undefined): string | number {
+  return param.scale === 'category' ? String(value) : Number(value);
+}
+
+/** Numbers compact (1e-4, 0.35); category names as they are. */
+function tickLabel(value: number | string): string {
+  return typeof value === 'number' ? formatNumber(value, 2) : value;
 }
 
 function axisStyle(theme: ChartTheme) {
@@ -78,21 +102,17 @@ const TOOLTIP_BASE = (theme: ChartTheme) => ({
 export function scatterOption(trials: readonly TrialRow[], param: SpaceParam, space: readonly SpaceParam[], metric: string, theme: ChartTheme): EChartsOption {
   const plotted = trials.filter((t) => t.value !== null && t.params[param.name] !== undefined && t.params[param.name] !== null);
   const kinds: TrialKind[] = ['failed', 'terminated', 'completed', 'running', 'best'];
-  const categories = param.scale === 'category' ? (param.values ?? []).map(String) : undefined;
   return {
-    animation: false,
-    grid: { left: 64, right: 24, top: 40, bottom: 48 },
-    legend: { top: 0, textStyle: { color: theme.muted }, itemWidth: 12, itemHeight: 12 },
-    tooltip: { trigger: 'item', ...TOOLTIP_BASE(theme), formatter: (p) => trialTooltip(trials[(p as { data: { trialIndex: number } }).data.trialIndex], space, metric) },
+    grid: { left: 64, right: 24, top: 34, bottom: 78 },
+    legend: { bottom: 0, textStyle: { color: theme.muted }, itemWidth: 12, itemHeight: 12 },
+    tooltip: { trigger: 'item', ...TOOLTIP_BASE(theme), formatter: (p) => trialTooltip(trials[(p as unknown as { data: { trialIndex: number } }).data.trialIndex], space, metric) },
     xAxis: {
-      type: param.scale === 'log' ? 'log' : param.scale === 'category' ? 'category' : 'value',
-      data: categories,
+      ...axisKind(param),
       name: param.scale === 'log' ? `${param.name} (log)` : param.name,
       nameLocation: 'middle',
       nameGap: 30,
-      scale: true,
       ...axisStyle(theme),
-      axisLabel: { color: theme.muted, fontSize: 11, formatter: categories ? undefined : (v: number) => formatNumber(v, 2) },
+      axisLabel: { color: theme.muted, fontSize: 11, formatter: tickLabel },
     },
     yAxis: { type: 'value', name: metric, scale: true, nameGap: 14, ...axisStyle(theme), axisLabel: { color: theme.muted, fontSize: 11, formatter: (v: number) => formatNumber(v, 3) } },
     series: kinds.map((kind) => {
@@ -100,15 +120,16 @@ export function scatterOption(trials: readonly TrialRow[], param: SpaceParam, sp
       const style = members[0] ? trialStyle(members[0], theme) : null;
       return {
         type: 'scatter' as const,
+        animation: false,
         name: KIND_LABELS[kind],
         symbol: style?.symbol ?? 'circle',
         symbolSize: style?.symbolSize ?? 10,
         itemStyle: kind === 'terminated'
           ? { color: 'transparent', borderColor: theme.faint, borderWidth: 1.5 }
-          : { color: kind === 'best' ? theme.best : kind === 'failed' ? theme.bad : theme.accent, opacity: 0.9, borderColor: theme.panel, borderWidth: 1 },
+          : { color: { best: theme.best, failed: theme.bad, running: RUNNING_COLOR, completed: theme.accent, queued: theme.faint }[kind], opacity: 0.9, borderColor: theme.panel, borderWidth: 1 },
         z: kind === 'best' ? 10 : 2,
         data: members.map((t) => ({
-          value: [categories ? String(t.params[param.name]) : Number(t.params[param.name]), t.value as number],
+          value: [axisValue(param, t.params[param.name]), t.value as number],
           trialIndex: trials.indexOf(t),
         })),
       };
@@ -123,18 +144,15 @@ export function parallelOption(trials: readonly TrialRow[], space: readonly Spac
   const low = Math.min(...values);
   const high = Math.max(...values);
   // Good trials get the strong colour: for minimize that's the low end.
-  const ramp = [theme.accent, '#7aa6d8', '#c9d3de'];
+  const ramp = [theme.accent, '#7c9cc9', '#a7b2c0'];
   return {
-    animation: false,
     parallel: { left: 60, right: 90, top: 46, bottom: 30, parallelAxisDefault: { ...axisStyle(theme), nameLocation: 'end', nameGap: 16, areaSelectStyle: { width: 18, borderWidth: 1, borderColor: theme.accent, color: theme.accent, opacity: 0.25 } } },
     parallelAxis: [
       ...space.map((p, dim) => ({
         dim,
         name: p.scale === 'log' ? `${p.name} (log)` : p.name,
-        type: (p.scale === 'log' ? 'log' : p.scale === 'category' ? 'category' : 'value') as 'log' | 'category' | 'value',
-        data: p.scale === 'category' ? (p.values ?? []).map(String) : undefined,
-        scale: true,
-        axisLabel: { color: theme.muted, fontSize: 11, formatter: p.scale === 'category' ? undefined : (v: number) => formatNumber(v, 2) },
+        ...axisKind(p),
+        axisLabel: { color: theme.muted, fontSize: 11, formatter: tickLabel },
       })),
       { dim: space.length, name: `${metric} ${goal === 'minimize' ? '↓' : '↑'}`, type: 'value' as const, scale: true, axisLabel: { color: theme.muted, fontSize: 11, formatter: (v: number) => formatNumber(v, 3) } },
     ],
@@ -152,16 +170,17 @@ export function parallelOption(trials: readonly TrialRow[], space: readonly Spac
       textStyle: { color: theme.muted, fontSize: 11 },
       formatter: (v: unknown) => formatNumber(Number(v), 3),
     },
-    tooltip: { trigger: 'item', ...TOOLTIP_BASE(theme), formatter: (p) => trialTooltip(plotted[(p as { dataIndex: number }).dataIndex], space, metric) },
+    tooltip: { trigger: 'item', ...TOOLTIP_BASE(theme), formatter: (p) => trialTooltip(plotted[(p as unknown as { dataIndex: number }).dataIndex], space, metric) },
     series: [{
       type: 'parallel',
+      animation: false,
       smooth: false,
       inactiveOpacity: 0.06,
       activeOpacity: 0.9,
       lineStyle: { width: 1.5, opacity: 0.75 },
       emphasis: { lineStyle: { width: 3, opacity: 1 } },
       data: plotted.map((t) => ({
-        value: [...space.map((p) => (p.scale === 'category' ? String(t.params[p.name]) : Number(t.params[p.name]))), t.value as number],
+        value: [...space.map((p) => axisValue(p, t.params[p.name])), t.value as number],
         lineStyle: t.isBest ? { width: 3.5, color: theme.best, opacity: 1 } : t.terminatedEarly ? { type: 'dashed' as const } : undefined,
       })),
     }],

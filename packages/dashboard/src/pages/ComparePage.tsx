@@ -11,7 +11,7 @@ import { seriesColor } from '../charts/theme.js';
 import { formatNumber, formatParam } from '../format.js';
 
 export function ComparePage({ ids }: { ids: string[] }) {
-  const data = useLoad(() => unwrap(api.compare.$get({ query: { ids: ids.join(','), points: '500' } })), [ids.join()]);
+  const data = useLoad(() => unwrap(api.compare.$get({ query: { ids: ids.join(','), points: 500 } })), [ids.join()]);
   const refetch = useThrottled(data.reload, 2000);
   useLive({ runs: ids }, (event) => {
     if (event.type === 'hello' || event.type === 'run') refetch();

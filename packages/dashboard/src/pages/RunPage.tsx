@@ -16,7 +16,7 @@ const CHART_POINTS = 1000;
 export function RunPage({ id }: { id: string }) {
   const detail = useLoad(() => unwrap(api.runs[':id'].$get({ param: { id } })), [id]);
   const series = useLoad(async () => {
-    const body = await unwrap(api.runs[':id'].metrics.$get({ param: { id }, query: { points: String(CHART_POINTS) } }));
+    const body = await unwrap(api.runs[':id'].metrics.$get({ param: { id }, query: { points: CHART_POINTS } }));
     return Object.fromEntries(body.series.map((s) => [s.name, s.points])) as Record<string, Point[]>;
   }, [id]);
   const info = useLoad(() => unwrap(api.info.$get()), []);
@@ -165,7 +165,7 @@ function MetricChart(props: { name: string; points: Point[]; color: string; smoo
     if (smoothing <= 0) return [{ key: name, label: name, ...raw, color, width: 1.75 }];
     const smooth = toXY(points, xKind, smoothing);
     return [
-      { key: `${name}:raw`, label: `${name} (raw)`, ...raw, color: withAlpha(color, 0.25), width: 1, ghost: true },
+      { key: `${name}:raw`, label: `${name} (raw)`, ...raw, color: withAlpha(color, 0.35), width: 1, ghost: true },
       { key: name, label: name, ...smooth, color, width: 1.75, details: [] as string[] },
     ];
   }, [points, xKind, smoothing, name, color]);
@@ -184,7 +184,7 @@ function MetricChart(props: { name: string; points: Point[]; color: string; smoo
 }
 
 function LogsPanel({ runId, running }: { runId: string; running: boolean }) {
-  const logs = useLoad(() => unwrap(api.runs[':id'].logs.$get({ param: { id: runId }, query: { tail: '1000' } })), [runId]);
+  const logs = useLoad(() => unwrap(api.runs[':id'].logs.$get({ param: { id: runId }, query: { tail: 1000 } })), [runId]);
   const [follow, setFollow] = useState(true);
   const box = useRef<HTMLDivElement>(null);
   useLive({ logs: [runId] }, (event) => {

@@ -20,7 +20,7 @@ interface Columns {
 export function RunsPage() {
   const [text, setText] = useState('');
   const [query, setQuery] = useState('');
-  const [statuses, setStatuses] = useState<string[]>([]);
+  const [statuses, setStatuses] = useState<(typeof STATUSES)[number][]>([]);
   const [conditions, setConditions] = useState<string[]>([]);
   const [sort, setSort] = useState<{ key: string; order: 'asc' | 'desc' }>({ key: 'startedAt', order: 'desc' });
   const [page, setPage] = useState(0);
@@ -37,12 +37,12 @@ export function RunsPage() {
   const runs = useLoad(() => unwrap(api.runs.$get({
     query: {
       q: query || undefined,
-      status: statuses.length > 0 ? statuses.join(',') : undefined,
+      status: statuses.length > 0 ? statuses : undefined,
       where: conditions.length > 0 ? conditions : undefined,
       sort: sort.key,
       order: sort.order,
-      limit: String(PAGE_SIZE),
-      offset: String(page * PAGE_SIZE),
+      limit: PAGE_SIZE,
+      offset: page * PAGE_SIZE,
     },
   })), [query, statuses.join(), conditions.join('\n'), sort.key, sort.order, page]);
 

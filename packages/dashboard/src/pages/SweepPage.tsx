@@ -21,7 +21,7 @@ const CURVE_POINTS = 200;
 export function SweepPage({ id }: { id: string }) {
   const detail = useLoad(() => unwrap(api.sweeps[':id'].$get({ param: { id } })), [id]);
   const curves = useLoad(async () => {
-    const body = await unwrap(api.sweeps[':id'].curves.$get({ param: { id }, query: { points: String(CURVE_POINTS) } }));
+    const body = await unwrap(api.sweeps[':id'].curves.$get({ param: { id }, query: { points: CURVE_POINTS } }));
     return Object.fromEntries(body.series.map((s) => [s.runId, s.points])) as Record<string, Point[]>;
   }, [id]);
   const refreshDetail = useThrottled(detail.reload, 500);

@@ -1,46 +1,40 @@
-// `tunelab ui`: serves the dashboard and its API over a store until interrupted.
+// `tunelab ui`: serves the dashboard and its API over a store until interrupted (Ctrl-C).
 import { InvalidArgumentError, type Command } from 'commander';
-import { openStore, type Store } from '../track/store.js';
-import { startServer } from '../server/serve.js';
+import { startServer, TOKEN_PATTERN } from '../server/serve.js';
+import { STORE_HELP, withStore } from './runs.js';
 
 function portNumber(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('expected an integer 0..65535');
-  return port;
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('expected an integer 0..65535 (0: any free port)');
+  return Number(value);
+}
+
+function token(value: string): string {
+  if (!TOKEN_PATTERN.test(value)) throw new InvalidArgumentError('expected 16 to 512 printable characters without spaces');
+  return value;
 }
 
 export function register(program: Command): void {
   program
     .command('ui')
-    .description('Serve the web dashboard and HTTP API for a store (runs, sweeps, live curves)')
-    .option('--store <url>', 'store: SQLite file/folder or postgres://… (default: $TUNELAB_STORE or ./tunelab-runs)')
+    .description('Serve the web dashboard and HTTP API for a store: runs, sweeps, live curves')
+    .option('--store <url>', STORE_HELP)
     .option('--port <port>', 'port to listen on', portNumber, 6006)
-    .option('--host <host>', 'address to bind; anything but loopback requires the token on every API call', '127.0.0.1')
-    .option('--token <token>', 'API token (default: generated and printed once; $TUNELAB_UI_TOKEN also works)')
-    .action(async (options: { store?: string; port: number; host: string; token?: string }) => {
-      let store: Store | undefined;
-      try {
-        store = await openStore(options.store);
-        const server = await startServer({
-          store, host: options.host, port: options.port, token: options.token ?? process.env.TUNELAB_UI_TOKEN,
-        });
+    .option('--host <host>', 'address to bind; anything but loopback makes every API call need the token', '127.0.0.1')
+    .option('--token <token>', 'API token (default: $TUNELAB_UI_TOKEN, else generated and printed once)', token)
+    .action((options: { store?: string; port: number; host: string; token?: string }) =>
+      withStore('ui', options.store, async (store) => {
+        const given = options.token ?? process.env.TUNELAB_UI_TOKEN;
+        const server = await startServer({ store, host: options.host, port: options.port, token: given === undefined ? undefined : token(given) });
         console.log(`tunelab ui: store ${store.url}`);
-        if (!server.dashboardBuilt) console.log('tunelab ui: dashboard not built — API only (run `npm run build`)');
+        if (!server.dashboardBuilt) console.log('tunelab ui: the dashboard is not built, serving the API only (run `npm run build`)');
         console.log(`tunelab ui: open ${server.url}/#token=${server.token}`);
         console.log(server.readsNeedToken
-          ? 'tunelab ui: listening beyond loopback — every API call needs the token (Authorization: Bearer …)'
+          ? 'tunelab ui: bound beyond loopback: every API call needs the token (Authorization: Bearer <token>)'
           : 'tunelab ui: reads are open on loopback; stop, tag and delete need the token');
-        const stop = async () => {
-          await server.close();
-          await store?.close();
-          process.exit(0);
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      } catch (error) {
-        await store?.close();
-        console.error(`tunelab ui: ${error instanceof Error ? error.message : String(error)}`);
-        process.exit(2);
-      }
-    });
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await server.close();
+      }));
 }

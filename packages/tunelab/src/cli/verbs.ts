@@ -2,7 +2,11 @@
 import type { Command } from 'commander';
 
 export const verbs: ((program: Command) => void)[] = [
+  (await import('./train.js')).register,
+  (await import('./eval.js')).register,
+  (await import('./predict.js')).register,
   (await import('./sweep.js')).register,
   (await import('./runs.js')).register,
   (await import('./worker.js')).register,
+  (await import('./ui.js')).register,
 ];

@@ -29,7 +29,7 @@ export interface FeatureSet {
 }
 
 /** Examples are tokenized this many at a time (the native tokenizer runs each chunk in parallel). */
-export const ENCODE_CHUNK = 1024;
+export const ENCODE_CHUNK = 4096;
 
 export interface SequenceFeatureOptions {
   /** Longest sequence, special tokens included (run_glue's max_seq_length, default 128). */

@@ -1,7 +1,7 @@
 // Token classification (NER) data: CoNLL-style column files (token first, tag last, blank line between sentences,
 // -DOCSTART- lines skipped) and JSON lines `{"tokens": [...], "tags": [...]}`. Tags are IOB1/IOB2/IOBES strings.
 import { DataError } from './errors.js';
-import { readLines } from './text-file.js';
+import { parseJson, readLines } from './text-file.js';
 import type { NerDataset, NerExample } from './types.js';
 
 const TAG = /^(O|[BIES]-\S+)$/;
@@ -41,12 +41,7 @@ export function readNerJsonl(file: string, options: NerReadOptions = {}): NerDat
   readLines(file).forEach((line, i) => {
     const where = `${file}:${i + 1}`;
     if (line.trim() === '') return;
-    let record: unknown;
-    try {
-      record = JSON.parse(line);
-    } catch (err) {
-      throw new DataError(where, `invalid JSON: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    const record = parseJson(line, () => where);
     const fields = typeof record === 'object' && record !== null ? (record as Record<string, unknown>) : {};
     const tokens = fields.tokens;
     const tags = fields.tags ?? fields.ner_tags;

@@ -5,12 +5,12 @@ import { codePointLength, sliceCodePoints } from '../tokenizers/offsets.js';
 import { resolveDatasetFiles, type HubOptions } from '../hub/resolve.js';
 import { DataError } from './errors.js';
 import { readParquetShards, type ParquetRow } from './parquet.js';
-import { readUtf8 } from './text-file.js';
+import { readJsonFile } from './text-file.js';
 import type { QaAnswer, QaDataset, QaExample } from './types.js';
 
 /** Reads a SQuAD-format JSON file (`{ version, data: [{ title, paragraphs: [{ context, qas }] }] }`). */
 export function readSquadJson(file: string): QaDataset {
-  const root = parseJson(file, readUtf8(file));
+  const root = readJsonFile(file);
   const articles = isObject(root) ? root.data : undefined;
   if (!Array.isArray(articles)) throw new DataError(file, 'expected an object with a "data" array (SQuAD format)');
   const examples: QaExample[] = [];
@@ -101,17 +101,6 @@ function checkAnswer(where: string, context: string, text: unknown, start: unkno
       `(found ${JSON.stringify(found)})`);
   }
   return { text, answerStart };
-}
-
-function parseJson(file: string, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const position = /position (\d+)/.exec(message);
-    const line = position ? text.slice(0, Number(position[1])).split('\n').length : null;
-    throw new DataError(line ? `${file}:${line}` : file, `invalid JSON: ${message.split('\n')[0]}`);
-  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

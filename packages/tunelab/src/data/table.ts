@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { DataError } from './errors.js';
-import { readLines, readUtf8 } from './text-file.js';
+import { parseJson, readLines, readUtf8 } from './text-file.js';
 import type { TextDataset, TextExample } from './types.js';
 
 export interface TableReadOptions {
@@ -103,12 +103,7 @@ function jsonlRows(file: string): Row[] {
   readLines(file).forEach((line, i) => {
     const where = `${file}:${i + 1}`;
     if (line.trim() === '') return;
-    let record: unknown;
-    try {
-      record = JSON.parse(line);
-    } catch (err) {
-      throw new DataError(where, `invalid JSON: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    const record = parseJson(line, () => where);
     if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new DataError(where, 'expected a JSON object');
     const fields = record as Record<string, unknown>;
     rows.push({

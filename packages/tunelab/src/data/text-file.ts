@@ -62,3 +62,84 @@ function countNewlines(bytes: Uint8Array, end: number): number {
   for (let i = 0; i < end; i++) if (bytes[i] === 0x0a) count++;
   return count;
 }
+
+/** Parses a JSON file; a syntax error names its line and column. */
+export function readJsonFile(file: string): unknown {
+  return parseJson(readUtf8(file), (line) => `${file}:${line}`);
+}
+
+/**
+ * JSON.parse with a one-line error at `where(line)`: what is unexpected and at which column, found by a scan of its
+ * own (V8's messages carry no position and change between Node versions).
+ */
+export function parseJson(text: string, where: (line: number) => string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    const offset = jsonErrorOffset(text);
+    const before = text.slice(0, offset).split('\n');
+    const what = offset >= text.length ? 'unexpected end of input' : `unexpected ${JSON.stringify(String.fromCodePoint(text.codePointAt(offset)!))}`;
+    throw new DataError(where(before.length), `invalid JSON: ${what} at column ${before[before.length - 1].length + 1}`);
+  }
+}
+
+/** Offset of the first JSON syntax error in `text` (text.length when it ends too early). */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const fail = () => { throw i; };
+  const space = () => { while (i < text.length && ' \t\n\r'.includes(text[i])) i++; };
+  const literal = (word: string) => { if (text.startsWith(word, i)) i += word.length; else fail(); };
+  const string = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text.charCodeAt(i) < 0x20) fail();
+      if (text[i] === '\\') {
+        i++;
+        if (text[i] === 'u') { if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail(); i += 4; }
+        else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail();
+      }
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const value = (): void => {
+    space();
+    const ch = text[i];
+    if (ch === '{' || ch === '[') {
+      const close = ch === '{' ? '}' : ']';
+      i++;
+      space();
+      if (text[i] === close) { i++; return; }
+      for (;;) {
+        if (ch === '{') {
+          space();
+          if (text[i] !== '"') fail();
+          string();
+          space();
+          if (text[i] !== ':') fail();
+          i++;
+        }
+        value();
+        space();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i] === close) { i++; return; }
+        fail();
+      }
+    }
+    if (ch === '"') return string();
+    if (ch === 't') return literal('true');
+    if (ch === 'f') return literal('false');
+    if (ch === 'n') return literal('null');
+    const number = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!number) fail();
+    i += number![0].length;
+  };
+  try {
+    value();
+    space();
+    return i < text.length ? i : text.length;
+  } catch (offset) {
+    return Math.min(offset as number, text.length);
+  }
+}

@@ -1,11 +1,11 @@
 // Data-parallel training over a process group: what the trainer needs from distributed mode.
-// After each backward the ranks' gradients are averaged, bucket by bucket (~25 MB, flat, last layers first, as
-// torch's DDP does), so every rank applies the same update. Two ways, same result:
-//   'after-backward': flatten each bucket after backward, all-reduce them asynchronously, write back.
-//   'overlap':        autograd hooks (in the native reducer) start a bucket's all-reduce as soon as its gradients
-//                     are final, while backward still computes earlier layers; the first step runs after backward
-//                     (the hooks are registered then).
-// bench/distributed-allreduce.ts measures both; DEFAULT_MODE is the faster one on CPU/Gloo.
+// After each backward the ranks' gradients are averaged in flat buckets (~25 MB, last layers first, as torch's
+// DDP does), so every rank applies the same update. The bucketing runs in the binding's gradient reducer
+// (flatten, all-reduce, average, write back into .grad), in one of two modes with the same result:
+//   'after-backward': all buckets are reduced once backward has finished;
+//   'overlap':        autograd hooks start a bucket's all-reduce as soon as its gradients are final, while backward
+//                     still computes earlier layers (set up at the first call, so the first step runs after backward).
+// bench/distributed-throughput.ts measures both; DEFAULT_MODE is the faster one on CPU/Gloo.
 import * as torch from '@tunelab/torch';
 import { distributed, type Tensor } from '@tunelab/torch';
 
@@ -27,11 +27,6 @@ export interface DataParallelOptions {
 
 export const DEFAULT_BUCKET_BYTES = 25 * 1024 * 1024;
 export const DEFAULT_MODE: GradientSyncMode = 'after-backward';
-
-/** The parameters passed to allReduceGradients changed after the overlapped reducer was set up for others. */
-export class DataParallelError extends Error {
-  override name = 'DataParallelError';
-}
 
 export function createDataParallel(group: distributed.ProcessGroup, options: DataParallelOptions = {}): DataParallel {
   return new DataParallel(group, options);
@@ -68,8 +63,7 @@ export class DataParallel implements DistributedTraining {
   allReduceGradients(params: Tensor[]): void {
     const trainable = params.filter((p) => p.requiresGrad);
     if (this.worldSize === 1 || trainable.length === 0) return;
-    if (this.mode === 'overlap') this.#overlapReducer(trainable).averageGradients();
-    else this.#averageAfterBackward(trainable);
+    this.#reducerFor(trainable).averageGradients();
   }
 
   /** Makes every rank's parameters equal to rank src's (call once before training). */
@@ -109,61 +103,14 @@ export class DataParallel implements DistributedTraining {
     this.#reducer = null;
   }
 
-  #averageAfterBackward(params: Tensor[]): void {
-    torch.scope(() => {
-      const buckets = planBuckets(params, this.bucketBytes);
-      // Start every bucket's reduction first: Gloo reduces bucket k while this thread flattens bucket k + 1.
-      const flats = buckets.map((bucket) => torch.cat(bucket.map((p) => (p.grad ?? torch.zerosLike(p)).reshape(-1))));
-      const works = flats.map((flat) => this.group.allReduceAsync(flat, { op: 'avg' }));
-      buckets.forEach((bucket, b) => {
-        works[b]!.wait();
-        const pieces = flats[b]!.split(bucket.map((p) => p.numel()));
-        bucket.forEach((p, i) => {
-          const averaged = pieces[i]!.view(p.shape);
-          const grad = p.grad;
-          if (grad === null) p.grad = torch.keep(averaged.clone());
-          else grad.copy_(averaged);
-        });
-      });
-    });
-  }
-
-  #overlapReducer(params: Tensor[]): distributed.GradientReducer {
+  /** The reducer of these parameters: made at the first call, remade if the trainer passes other parameters. */
+  #reducerFor(params: Tensor[]): distributed.GradientReducer {
+    if (this.#reducer !== null && !sameTensors(this.#reducer.params, params)) this.dispose();
     if (this.#reducer === null) {
-      this.#reducer = { params, reducer: this.group.gradientReducer(params, { bucketBytes: this.bucketBytes, overlap: true }) };
-    } else if (!sameTensors(this.#reducer.params, params)) {
-      throw new DataParallelError(
-        `allReduceGradients: the overlapped reducer hooks ${this.#reducer.params.length} parameters set up at the first ` +
-          `step; it was called with ${params.length} different ones`);
+      const reducer = this.group.gradientReducer(params, { bucketBytes: this.bucketBytes, overlap: this.mode === 'overlap' });
+      this.#reducer = { params: [...params], reducer };
     }
     return this.#reducer.reducer;
-  }
-}
-
-/** Buckets of at most bucketBytes (one dtype and device each), from the last parameter to the first. */
-export function planBuckets(params: Tensor[], bucketBytes: number): Tensor[][] {
-  const buckets: Tensor[][] = [];
-  let bytes = 0;
-  for (const p of [...params].reverse()) {
-    const size = p.numel() * bytesPerElement(p.dtype);
-    const last = buckets.at(-1);
-    if (last !== undefined && last[0]!.dtype === p.dtype && last[0]!.device === p.device && bytes + size <= bucketBytes) {
-      last.push(p);
-      bytes += size;
-    } else {
-      buckets.push([p]);
-      bytes = size;
-    }
-  }
-  return buckets;
-}
-
-function bytesPerElement(dtype: torch.DType): number {
-  switch (dtype) {
-    case 'float64': case 'int64': return 8;
-    case 'float32': case 'int32': return 4;
-    case 'float16': case 'bfloat16': case 'int16': return 2;
-    default: return 1;
   }
 }
 

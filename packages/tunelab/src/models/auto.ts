@@ -4,9 +4,9 @@
 import type { ConfigSource } from './config.js';
 import { parseBertConfig, type BertConfig } from './bert/config.js';
 import {
-  BertForMaskedLM, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification,
-  BertForTokenClassification, BertModel,
+  BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification, BertModel,
 } from './bert/modeling.js';
+import { BertForMaskedLM, BertForPreTraining } from './bert/pretraining.js';
 import { parseDistilBertConfig, type DistilBertConfig } from './distilbert/config.js';
 import {
   DistilBertForMaskedLM, DistilBertForQuestionAnswering, DistilBertForSequenceClassification,

@@ -45,11 +45,14 @@ export interface PreTrainingModel extends PreTrainedModel {
   forward(inputs: PreTrainingInputs): PreTrainingOutput | MaskedLMOutput | ReplacedTokenDetectionOutput;
 }
 
-/** Integer [B, T] ids, and masks / token types of the same shape. */
-export function checkEncoderInputs(inputs: EncoderInputs): void {
+/** Integer [B, T] ids no longer than `maxLength`, and masks / token types of the same shape. */
+export function checkEncoderInputs(inputs: EncoderInputs, maxLength: number): void {
   const ids = inputs.input_ids;
   if (!ids || ids.ndim !== 2 || !['int64', 'int32'].includes(ids.dtype)) {
     throw new ModelInputError(`input_ids must be an int64 [batch, length] tensor, got ${ids ? `${ids.dtype} [${ids.shape.join(', ')}]` : 'nothing'}`);
+  }
+  if (ids.shape[1]! > maxLength) {
+    throw new ModelInputError(`sequence length ${ids.shape[1]} exceeds the ${maxLength} tokens the position embeddings cover`);
   }
   for (const name of ['attention_mask', 'token_type_ids'] as const) {
     const tensor = inputs[name];

@@ -6,6 +6,8 @@ export {
   MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING, MODEL_MAPPING, type AnyModelConfig, type AutoModelClass,
 } from './auto.js';
 export * from './bert/modeling.js';
+export * from './bert/pretraining.js';
+export { withVariant, type BertVariant } from './bert/variant.js';
 export { parseBertConfig, type BertConfig } from './bert/config.js';
 export * from './roberta/modeling.js';
 export { parseRobertaConfig, type RobertaConfig } from './roberta/config.js';

@@ -143,14 +143,18 @@ export function applyCheckpoint(
 ): LoadingInfo {
   const source = checkpoint.files.length === 1 ? checkpoint.files[0]! : dirname(checkpoint.files[0] ?? '.');
   const match = model.matchState(alignCheckpointKeys(model, checkpoint.tensors));
-  const [bad] = match.mismatched;
-  if (bad && !ignoreMismatchedSizes) {
-    throw new WeightsError(`${source}: ${bad.key} has shape [${bad.found.join(', ')}] in the checkpoint, ` +
-      `[${bad.expected.join(', ')}] in ${model.architecture} (pass ignoreMismatchedSizes to re-initialise it)`);
+  if (match.mismatched.length > 0 && !ignoreMismatchedSizes) {
+    const shapes = match.mismatched.map(({ key, expected, found }) =>
+      `${key} has shape [${found.join(', ')}] in the checkpoint, [${expected.join(', ')}] in ${model.architecture}`);
+    throw new WeightsError(`${source}: ${shapes.join('; ')} (pass ignoreMismatchedSizes to re-initialise)`);
   }
   initialiseMissing(model, match);
   copyInto(match.assignments);
-  const info = { missingKeys: match.missingKeys, unexpectedKeys: match.unexpectedKeys, mismatchedKeys: match.mismatched };
+  const info = {
+    missingKeys: match.missingKeys,
+    unexpectedKeys: [...match.unexpectedKeys].sort(),
+    mismatchedKeys: [...match.mismatched].sort((a, b) => a.key.localeCompare(b.key)),
+  };
   warnAboutLoad(model.architecture, source, info);
   return info;
 }

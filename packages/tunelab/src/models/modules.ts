@@ -121,7 +121,7 @@ export abstract class Module {
       for (const [key, tensor] of module.ownParameters()) {
         let next = moved.get(tensor);
         if (!next) {
-          next = torch.noGrad(() => tensor.to(target));
+          next = torch.keep(torch.noGrad(() => tensor.to(target)));
           if (next !== tensor) {
             next.requiresGrad_(tensor.requiresGrad);
             tensor.dispose();
@@ -148,9 +148,12 @@ export abstract class Module {
   }
 }
 
-/** A trainable leaf tensor of `shape`, uninitialised until resetParameters or a checkpoint fills it. */
+/**
+ * A trainable leaf tensor of `shape`, uninitialised until resetParameters or a checkpoint fills it. Kept out of any
+ * enclosing torch.scope: the module owns it and frees it in dispose().
+ */
 export function parameter(shape: number[]): Tensor {
-  return torch.empty(shape, { dtype: 'float32', requiresGrad: true });
+  return torch.keep(torch.empty(shape, { dtype: 'float32', requiresGrad: true }));
 }
 
 function sameShape(a: number[], b: number[]): boolean {
@@ -258,6 +261,17 @@ export const ACTIVATIONS = {
 export type ActivationName = keyof typeof ACTIVATIONS;
 export const ACTIVATION_NAMES = Object.keys(ACTIVATIONS) as ActivationName[];
 
+/**
+ * The vocabulary projection of an MLM head: its weight is the word embedding matrix when the config ties them
+ * (tie_word_embeddings, the default), else its own. `bias`: a parameter the head owns under its own name.
+ */
+export function vocabularyDecoder(
+  config: { tie_word_embeddings: boolean; vocab_size: number }, inFeatures: number, wordEmbeddings: Embedding, bias?: Tensor,
+): Linear {
+  const tiedWeight = config.tie_word_embeddings ? wordEmbeddings.weight : undefined;
+  return new Linear(inFeatures, config.vocab_size, { bias: bias ?? true, tiedWeight });
+}
+
 /** The most negative finite value of a float dtype (torch.finfo(dtype).min): HF's additive mask value. */
 export function finfoMin(dtype: DType): number {
   switch (dtype) {
@@ -275,6 +289,17 @@ export function finfoMin(dtype: DType): number {
 export function additiveAttentionMask(attentionMask: Tensor | undefined, dtype: DType): Tensor | undefined {
   if (!attentionMask) return undefined;
   return attentionMask.unsqueeze(1).unsqueeze(2).to(dtype).neg().add(1).mul(finfoMin(dtype));
+}
+
+/**
+ * softmax(Q·Kᵀ/√d + mask)·V over `heads` heads, through scaled_dot_product_attention: [B, T, H] projections →
+ * [B, T, H] context. `mask` is the additive [B, 1, 1, T] mask. Used by BERT and DistilBERT.
+ */
+export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | undefined, heads: number, dropoutP: number): Tensor {
+  const [batch, length, hidden] = q.shape as [number, number, number];
+  const split = (x: Tensor) => x.view(batch, length, heads, hidden / heads).transpose(1, 2);
+  const context = F.scaledDotProductAttention(split(q), split(k), split(v), { attnMask: mask, dropoutP });
+  return context.transpose(1, 2).reshape(batch, length, hidden);
 }
 
 /**

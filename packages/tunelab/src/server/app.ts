@@ -76,6 +76,7 @@ export function createApp(options: AppOptions): Hono {
     // Plain HTTP on a local port: HSTS would pin the browser to HTTPS that isn't there.
     strictTransportSecurity: false,
     crossOriginEmbedderPolicy: false,
+    xFrameOptions: 'DENY',
   }));
   app.use(hostCheck({ allowedHosts: options.allowedHosts }));
   app.use('/api/*', async (c, next) => {

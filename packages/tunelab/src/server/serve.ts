@@ -29,6 +29,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** What a token may look like: long enough not to guess, safe inside an HTTP header. */
+export const TOKEN_PATTERN = /^[\x21-\x7e]{16,512}$/;
+
 export class ServeError extends Error {
   override name = 'ServeError';
 }
@@ -47,7 +50,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const port = options.port ?? 6006;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServeError(`--port ${port}: expected an integer 0..65535`);
   const token = options.token ?? generateToken();
-  if (!/^[\x21-\x7e]{16,512}$/.test(token)) throw new ServeError('--token: expected 16 to 512 printable characters without spaces');
+  if (!TOKEN_PATTERN.test(token)) throw new ServeError('--token: expected 16 to 512 printable characters without spaces');
   const loopback = isLoopback(host);
   const dashboard = DashboardAssets.load(options.dashboardDir);
   const shutdown = new AbortController();

@@ -38,5 +38,6 @@ export const idSchema = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9
 /** `?points=` for downsampled series: 2..5000. */
 export const pointsSchema = z.coerce.number().int().min(2).max(5000);
 
-/** A comma-separated list in one query value (`?ids=a,b,c`). */
-export const csvSchema = z.string().max(4096).transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+/** A list given comma-separated (`?ids=a,b`), repeated (`?ids=a&ids=b`), or both. */
+export const csvSchema = z.union([z.string().max(4096), z.array(z.string().max(4096)).max(50)])
+  .transform((value) => (Array.isArray(value) ? value : [value]).flatMap((s) => s.split(',')).map((x) => x.trim()).filter(Boolean));

@@ -13,6 +13,8 @@ export interface TrialContext {
   sweepId: string;
   sweepName: string;
   storeUrl: string;
+  /** The store's home (run folders); passed on so a PostgreSQL-backed child writes artifacts to the same place. */
+  storeHome: string;
 }
 
 const PLACEHOLDER = /\$\{\{\s*([^}]*?)\s*\}\}/g;
@@ -42,6 +44,7 @@ export function trialEnv(ctx: TrialContext, extra: Record<string, string> = {}, 
   Object.assign(env, extra, {
     [ENV_RUN_ID]: ctx.runId,
     [ENV_STORE]: ctx.storeUrl,
+    TUNELAB_HOME: ctx.storeHome,
     TUNELAB_TRIAL_ID: ctx.trialId,
     TUNELAB_TRIAL_NUMBER: String(ctx.trialNumber),
     TUNELAB_SWEEP_ID: ctx.sweepId,

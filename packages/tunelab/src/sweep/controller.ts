@@ -98,7 +98,7 @@ class Controller {
     this.executor = new LocalExecutor({ pollMs: Math.min(this.pollMs, 250), killGraceMs: options.killGraceMs });
     this.gpus = new GpuPool(options.gpus ?? []);
     this.log = options.log ?? (() => undefined);
-    this.runner = { store, executor: this.executor, workerId: this.id, heartbeatMs: options.heartbeatMs ?? 1000, log: this.log };
+    this.runner = { store, executor: this.executor, workerId: this.id, heartbeatMs: options.heartbeatMs ?? 1000, checkMs: this.pollMs, log: this.log };
   }
 
   async run(): Promise<SweepOutcome> {

@@ -14,8 +14,10 @@ export interface RunnerContext {
   store: Store;
   executor: LocalExecutor;
   workerId: string;
-  /** Heartbeat and stop-check period (capped to a quarter of the sweep's heartbeat grace). */
+  /** Heartbeat period (capped to a quarter of the sweep's heartbeat grace). */
   heartbeatMs: number;
+  /** How often a stop request or the trial timeout is checked. */
+  checkMs: number;
   log: (line: string) => void;
 }
 
@@ -33,7 +35,7 @@ export async function runClaimedTrial(ctx: RunnerContext, claimed: ClaimedTrial,
   mkdirSync(outputDir, { recursive: true });
   const context = {
     params: trial.params, outputDir, trialId: trial.id, trialNumber: trial.number, runId: run.id,
-    sweepId: sweep.id, sweepName: sweep.name, storeUrl: ctx.store.url,
+    sweepId: sweep.id, sweepName: sweep.name, storeUrl: ctx.store.url, storeHome: ctx.store.home,
   };
   const command = trialCommand(spec.trial.command, context);
   const env = trialEnv(context, spec.trial.env);
@@ -77,11 +79,15 @@ export async function superviseTrial(ctx: RunnerContext, trial: Trial, handle: T
 
   let exited = false;
   const exit = handle.wait().then((info) => { exited = true; return info; });
+  let lastBeat = 0;
   while (!exited && !lost) {
-    if (!(await ctx.store.heartbeat(trial.id, ctx.workerId))) {
-      lost = true;
-      void handle.terminate('lease lost');
-      break;
+    if (Date.now() - lastBeat >= heartbeatMs) {
+      lastBeat = Date.now();
+      if (!(await ctx.store.heartbeat(trial.id, ctx.workerId))) {
+        lost = true;
+        void handle.terminate('lease lost');
+        break;
+      }
     }
     const current = await ctx.store.getTrial(trial.id);
     if (current.stopRequested !== null) stop(current.stopRequested);
@@ -89,7 +95,7 @@ export async function superviseTrial(ctx: RunnerContext, trial: Trial, handle: T
     if (limit !== undefined && current.startedAt !== null && Date.now() - current.startedAt > limit * 1000) {
       stop(`trial_timeout: ran ${((Date.now() - current.startedAt) / 1000).toFixed(1)} s (limit ${limit} s)`);
     }
-    await Promise.race([sleep(heartbeatMs), exit]);
+    await Promise.race([sleep(Math.min(ctx.checkMs, heartbeatMs)), exit]);
   }
   const info = await exit;
   await ingesting;

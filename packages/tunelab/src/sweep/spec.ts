@@ -149,7 +149,9 @@ export function specFromJson(json: unknown, where: string): SweepSpec {
 }
 
 function validateSpec(json: unknown, file: string, lineOf: (path: PropertyKey[]) => number | null, defaultName: string): SweepSpec {
-  const parsed = specSchema.safeParse(json ?? {});
+  const parsed = specSchema.safeParse(json ?? {}, {
+    error: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'required key is missing' : undefined),
+  });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     let path = issue.path;
@@ -157,6 +159,8 @@ function validateSpec(json: unknown, file: string, lineOf: (path: PropertyKey[])
     if (issue.code === 'unrecognized_keys') {
       path = [...path, issue.keys[0]];
       reason = 'unknown key';
+    } else if (issue.code === 'invalid_key') {
+      reason = issue.issues[0]?.message ?? reason; // the key's own check, e.g. the parameter-name pattern
     }
     throw new SpecError(file, lineOf(path), path.join('.'), reason);
   }

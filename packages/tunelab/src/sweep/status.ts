@@ -39,7 +39,7 @@ export async function sweepStatus(store: Store, idOrName: string): Promise<Sweep
   const trials = (await store.listTrials(sweep.id)).map((t): TrialStatusReport => ({
     id: t.id, number: t.number, params: t.params, status: t.status, attempt: t.attempt, runId: t.runId,
     best: t.bestValue === null || t.bestStep === null ? null : { value: t.bestValue, step: t.bestStep },
-    reason: t.reason ?? t.stopRequested, exitCode: t.exitCode, startedAt: t.startedAt, endedAt: t.endedAt,
+    reason: t.reason ?? (t.status === 'running' && t.stopRequested !== null ? `stopping: ${t.stopRequested}` : null), exitCode: t.exitCode, startedAt: t.startedAt, endedAt: t.endedAt,
   }));
   const counts = Object.fromEntries(TRIAL_STATUSES.map((s) => [s, trials.filter((t) => t.status === s).length])) as Record<TrialStatus, number>;
   const bestTrial = trials.find((t) => t.id === sweep.bestTrialId);

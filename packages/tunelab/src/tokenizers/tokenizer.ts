@@ -1,6 +1,9 @@
-// The tokenizer: Hugging Face's `tokenizers` (Rust, through its npm binding) does the tokenizing; this class adds
-// what fine-tuning needs on top: truncation that fails with a message instead of aborting the process, overflow
-// windows with correct segment ids, word ids for pre-split words, and save_pretrained-compatible files.
+// The tokenizer: Hugging Face's `tokenizers` (Rust, through its npm binding) normalises, splits and maps text to ids;
+// this class does the rest in JS: truncation and overflow windows (ported from tokenizers' `truncate_encodings` and
+// `Encoding::truncate`), and adding special tokens by the tokenizer's own template. The binding's versions of these
+// abort the process on a bad stride, give overflow windows segment ids of 0 (huggingface/tokenizers#1908), lose
+// sequence ids of a truncated first text and drop context windows; here they fail with a message or are right.
+// Also: word ids for pre-split words, and save_pretrained-compatible files.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -101,7 +104,7 @@ export class Tokenizer {
     readonly specialTokens: SpecialTokens,
     /** Longest input the model was trained for, from tokenizer_config.json; null when unknown. */
     readonly modelMaxLength: number | null,
-    private readonly addedTokens: { single: number; pair: number },
+    private readonly template: Template,
   ) {}
 
   /** Loads a tokenizer.json; `settings` come from tokenizer_config.json (see AutoTokenizer). */
@@ -173,11 +176,8 @@ export class Tokenizer {
     // Truncation and padding are done per call below; settings saved in tokenizer.json would apply twice.
     native.disableTruncation();
     native.disablePadding();
-    const empty = () => native.encode('', null, RAW);
-    const single = native.postProcess(await empty(), null, true).getLength();
-    const pair = native.postProcess(await empty(), await empty(), true).getLength();
     const specialTokens = resolveSpecialTokens(native, settings.specialTokens ?? {});
-    return new Tokenizer(native, description, specialTokens, settings.modelMaxLength ?? null, { single, pair });
+    return new Tokenizer(native, description, specialTokens, settings.modelMaxLength ?? null, await probeTemplate(native));
   }
 
   /** Vocabulary size, added tokens included (the size of the model's word embedding needs to be at least this). */
@@ -198,7 +198,7 @@ export class Tokenizer {
 
   /** Special tokens added around one input (pair false) or a pair ([CLS] A [SEP] B [SEP]: 3). */
   numSpecialTokens(pair: boolean): number {
-    return pair ? this.addedTokens.pair : this.addedTokens.single;
+    return (pair ? this.template.pair : this.template.single).filter((piece) => piece.kind === 'special').length;
   }
 
   tokenToId(token: string): number | null {
@@ -216,26 +216,21 @@ export class Tokenizer {
       this.native.encode(text, null, RAW),
       hasPair ? this.native.encode(textPair, null, RAW) : null,
     ]);
-    return this.finish(first, second, options);
+    return this.finish(rawSequence(first), second ? rawSequence(second) : null, options);
   }
 
-  /** Encodes many inputs at once (tokenized in parallel by the native library). */
+  /** Encodes many inputs at once (tokenized in parallel by the native library; repeated texts, e.g. a QA context, once). */
   async encodeBatch(inputs: readonly (string | readonly [string, string])[], options: EncodeOptions = {}):
     Promise<Encoding[]> {
-    const texts: string[] = [];
+    const unique = new Map<string, number>();
     for (const input of inputs) {
-      if (typeof input === 'string') texts.push(input);
-      else texts.push(input[0], input[1]);
+      for (const text of typeof input === 'string' ? [input] : input) if (!unique.has(text)) unique.set(text, unique.size);
     }
-    const raw = await this.native.encodeBatch(texts, RAW);
-    const out: Encoding[] = [];
-    let next = 0;
-    for (const input of inputs) {
-      const first = raw[next++];
-      const second = typeof input === 'string' ? null : raw[next++];
-      out.push(this.finish(first, second, options));
-    }
-    return out;
+    const raw = (await this.native.encodeBatch([...unique.keys()], RAW)).map(rawSequence);
+    const sequence = (text: string) => raw[unique.get(text)!];
+    return inputs.map((input) => (typeof input === 'string'
+      ? this.finish(sequence(input), null, options)
+      : this.finish(sequence(input[0]), sequence(input[1]), options)));
   }
 
   /**
@@ -316,26 +311,130 @@ export class Tokenizer {
     return special.id;
   }
 
-  private finish(first: NativeEncoding, second: NativeEncoding | null, options: EncodeOptions): Encoding {
-    const addSpecial = options.addSpecialTokens ?? true;
+  private finish(a: RawSequence, b: RawSequence | null, options: EncodeOptions): Encoding {
+    const pieces = (b ? this.template.pair : this.template.single)
+      .filter((piece) => piece.kind === 'sequence' || (options.addSpecialTokens ?? true));
     const strategy = options.truncation ?? (options.maxLength !== undefined ? 'longest_first' : false);
-    if (strategy) {
-      const stride = options.stride ?? 0;
-      const added = addSpecial ? this.numSpecialTokens(second !== null) : 0;
-      const lengths = truncatedLengths(first.getLength(), second?.getLength() ?? null, options.maxLength, added, strategy);
-      checkStride(stride, lengths, first.getLength(), second?.getLength() ?? null);
-      // The native truncate panics (aborting the process) on bad arguments; the checks above rule those out.
-      if (lengths[0] < first.getLength()) first.truncate(lengths[0], stride, 'right');
-      if (second && lengths[1] < second.getLength()) second.truncate(lengths[1], stride, 'right');
+    if (!strategy) return assemble(pieces, [a, b], [[0, a.ids.length], [0, b?.ids.length ?? 0]]);
+    const stride = options.stride ?? 0;
+    const added = pieces.length - (b ? 2 : 1);
+    const kept = truncatedLengths(a.ids.length, b?.ids.length ?? null, options.maxLength, added, strategy);
+    checkStride(stride, kept, a.ids.length, b?.ids.length ?? null);
+    const cutA = kept[0] < a.ids.length;
+    const cutB = b !== null && kept[1] < b.ids.length;
+    if (cutA && cutB && options.returnOverflowing) {
+      throw new TokenizerError("overflow windows need one text to be cut: use truncation 'only_first' or 'only_second'");
     }
-    const merged = this.native.postProcess(first, second, addSpecial);
-    const main = fromNative(merged);
-    if (options.returnOverflowing) {
-      // The native post-processor gives overflow windows segment ids of 0 (huggingface/tokenizers#1908): rebuild
-      // them from the first window, whose layout (special tokens, then each sequence) every window repeats.
-      main.overflowing = merged.getOverflowing().map((window) => withSegmentIdsOf(main, fromNative(window)));
-    }
+    const whole: Range = [0, b?.ids.length ?? 0];
+    const windows: [Range, Range][] = cutA
+      ? windowRanges(a.ids.length, kept[0], stride).map((range) => [range, cutB ? [0, kept[1]] : whole])
+      : cutB ? windowRanges(b.ids.length, kept[1], stride).map((range) => [[0, a.ids.length], range])
+      : [[[0, a.ids.length], whole]];
+    const main = assemble(pieces, [a, b], windows[0]);
+    if (options.returnOverflowing) main.overflowing = windows.slice(1).map((ranges) => assemble(pieces, [a, b], ranges));
     return main;
+  }
+}
+
+type Range = [start: number, end: number];
+
+/** One special token or one input sequence, in the order the tokenizer's post-processor lays them out. */
+type Piece =
+  | { kind: 'special'; id: number; token: string; typeId: number }
+  | { kind: 'sequence'; sequence: 0 | 1; typeId: number };
+
+interface Template {
+  single: Piece[];
+  pair: Piece[];
+}
+
+/** A text tokenized without special tokens. */
+interface RawSequence {
+  ids: number[];
+  tokens: string[];
+  offsets: Offset[];
+  wordIds: (number | null)[];
+}
+
+/**
+ * The post-processor's layout ([CLS] A [SEP] B [SEP] for BERT, <s> A </s></s> B </s> for RoBERTa), read off the
+ * native encoding of one-token texts (the native pair encoder reports sequence and type ids correctly there).
+ */
+async function probeTemplate(native: NativeTokenizer): Promise<Template> {
+  const probe = async (pair: boolean): Promise<Piece[]> => {
+    const encoding = await native.encode('a', pair ? 'b' : null);
+    const specialMask = encoding.getSpecialTokensMask();
+    const sequenceIds = encoding.getSequenceIds();
+    const ids = encoding.getIds();
+    const tokens = encoding.getTokens();
+    const typeIds = encoding.getTypeIds();
+    const pieces: Piece[] = [];
+    specialMask.forEach((special, i) => {
+      const sequence = sequenceIds[i];
+      if (special === 1) {
+        pieces.push({ kind: 'special', id: ids[i], token: tokens[i], typeId: typeIds[i] });
+        return;
+      }
+      if (sequence !== 0 && sequence !== 1) throw new TokenizerError('cannot read the special-token layout of this tokenizer');
+      const last = pieces[pieces.length - 1];
+      if (!(last?.kind === 'sequence' && last.sequence === sequence)) pieces.push({ kind: 'sequence', sequence, typeId: typeIds[i] });
+    });
+    const sequences = pieces.filter((piece) => piece.kind === 'sequence').length;
+    if (sequences !== (pair ? 2 : 1)) throw new TokenizerError('cannot read the special-token layout: "a" encodes to nothing');
+    return pieces;
+  };
+  return { single: await probe(false), pair: await probe(true) };
+}
+
+function rawSequence(encoding: NativeEncoding): RawSequence {
+  return {
+    ids: encoding.getIds(),
+    tokens: encoding.getTokens(),
+    offsets: encoding.getOffsets() as Offset[],
+    wordIds: encoding.getWordIds().map((id) => id ?? null),
+  };
+}
+
+/** Lays out one window: the template's special tokens around the given token ranges of each text. */
+function assemble(pieces: Piece[], sequences: [RawSequence, RawSequence | null], ranges: [Range, Range]): Encoding {
+  const out: Encoding = {
+    input_ids: [], token_type_ids: [], attention_mask: [], special_tokens_mask: [], offsets: [], sequence_ids: [],
+    word_ids: [], tokens: [], overflowing: [],
+  };
+  for (const piece of pieces) {
+    if (piece.kind === 'special') {
+      out.input_ids.push(piece.id);
+      out.token_type_ids.push(piece.typeId);
+      out.special_tokens_mask.push(1);
+      out.offsets.push([0, 0]);
+      out.sequence_ids.push(null);
+      out.word_ids.push(null);
+      out.tokens.push(piece.token);
+      continue;
+    }
+    const sequence = sequences[piece.sequence]!;
+    const [start, end] = ranges[piece.sequence];
+    for (let t = start; t < end; t++) {
+      out.input_ids.push(sequence.ids[t]);
+      out.token_type_ids.push(piece.typeId);
+      out.special_tokens_mask.push(0);
+      out.offsets.push(sequence.offsets[t]);
+      out.sequence_ids.push(piece.sequence);
+      out.word_ids.push(sequence.wordIds[t]);
+      out.tokens.push(sequence.tokens[t]);
+    }
+  }
+  out.attention_mask = out.input_ids.map(() => 1);
+  return out;
+}
+
+/** Windows of `keep` tokens starting every `keep - stride` tokens until one reaches the end (Encoding::truncate). */
+function windowRanges(length: number, keep: number, stride: number): Range[] {
+  const ranges: Range[] = [];
+  for (let start = 0; ; start += keep - stride) {
+    const end = Math.min(start + keep, length);
+    ranges.push([start, end]);
+    if (end === length) return ranges;
   }
 }
 
@@ -384,32 +483,6 @@ function checkStride(stride: number, lengths: [number, number], lengthA: number,
       throw new TokenizerError(`stride ${stride} must be smaller than the ${kept} tokens of text each window keeps`);
     }
   }
-}
-
-function fromNative(encoding: NativeEncoding): Encoding {
-  return {
-    input_ids: encoding.getIds(),
-    token_type_ids: encoding.getTypeIds(),
-    attention_mask: encoding.getAttentionMask(),
-    special_tokens_mask: encoding.getSpecialTokensMask(),
-    offsets: encoding.getOffsets() as Offset[],
-    sequence_ids: encoding.getSequenceIds().map((id) => (id === 0 || id === 1 ? id : null)),
-    word_ids: encoding.getWordIds().map((id) => id ?? null),
-    tokens: encoding.getTokens(),
-    overflowing: [],
-  };
-}
-
-function withSegmentIdsOf(first: Encoding, window: Encoding): Encoding {
-  const specialTypes = first.token_type_ids.filter((_, i) => first.sequence_ids[i] === null);
-  const sequenceType = [0, 1].map((seq) => {
-    const at = first.sequence_ids.indexOf(seq as 0 | 1);
-    return at >= 0 ? first.token_type_ids[at] : seq;
-  });
-  let special = 0;
-  window.token_type_ids = window.sequence_ids.map((seq, i) =>
-    seq === null ? (specialTypes[special++] ?? window.token_type_ids[i]) : sequenceType[seq]);
-  return window;
 }
 
 function wordAt(starts: number[], offset: number): number {

@@ -31,6 +31,7 @@ const commonFields = {
   maxAnswerLength: positiveInt.default(30),
   nullScoreDiffThreshold: z.coerce.number().default(0),
   json: z.boolean().default(false),
+  threads: positiveInt.optional(),
 };
 
 export const TrainArgsSchema = z.strictObject({
@@ -38,6 +39,7 @@ export const TrainArgsSchema = z.strictObject({
   outputDir: z.string().min(1),
   trainFile: z.string().min(1).optional(),
   validationFile: z.string().min(1).optional(),
+  validationMismatchedFile: z.string().min(1).optional(),
   testFile: z.string().min(1).optional(),
   maxTrainSamples: positiveInt.optional(),
   maxEvalSamples: positiveInt.optional(),
@@ -59,6 +61,7 @@ export const TrainArgsSchema = z.strictObject({
   earlyStoppingPatience: positiveInt.optional(),
   metricForBest: z.string().min(1).optional(),
   fromScratch: z.boolean().default(false),
+  ignoreMismatchedSizes: z.boolean().default(false),
   resume: z.union([z.boolean(), z.string().min(1)]).default(false),
   store: z.string().min(1).optional(),
   experiment: z.string().min(1).optional(),
@@ -70,6 +73,7 @@ export type TrainArgs = z.infer<typeof TrainArgsSchema>;
 export const EvalArgsSchema = z.strictObject({
   ...commonFields,
   validationFile: z.string().min(1).optional(),
+  validationMismatchedFile: z.string().min(1).optional(),
   maxEvalSamples: positiveInt.optional(),
   outputDir: z.string().min(1).optional(),
 });

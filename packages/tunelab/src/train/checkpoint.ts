@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '@tunelab/torch';
-import type { Tensor } from '@tunelab/torch';
+import type { optim, Tensor } from '@tunelab/torch';
 import { TrainInputError } from './errors.js';
 
 export interface BestMetric {
@@ -45,7 +45,7 @@ interface StateFile {
   state: TrainerState;
   resumeKey: ResumeKey;
   rng: { cpu: string; cuda: string | null };
-  optimizer: { steps: number[]; paramGroups: unknown };
+  optimizer: { steps: number[]; paramGroups: OptimizerStateDict['paramGroups'] };
 }
 
 export interface CheckpointContents {
@@ -57,10 +57,7 @@ export interface CheckpointContents {
   cudaRng: boolean;
 }
 
-export interface OptimizerStateDict {
-  state: ({ step: number; exp_avg: Tensor; exp_avg_sq: Tensor } | undefined)[];
-  paramGroups: unknown;
-}
+export type OptimizerStateDict = optim.AdamWStateDict;
 
 export const STATE_FILE = 'trainer_state.json';
 const OPTIMIZER_FILE = 'optimizer.safetensors';
@@ -80,8 +77,7 @@ export async function saveCheckpoint(outputDir: string, contents: CheckpointCont
   const moments: Record<string, Tensor> = {};
   const steps: number[] = [];
   contents.optimizer.state.forEach((entry, i) => {
-    steps.push(entry?.step ?? 0);
-    if (!entry) return;
+    steps.push(entry.step);
     moments[`${i}.exp_avg`] = entry.exp_avg;
     moments[`${i}.exp_avg_sq`] = entry.exp_avg_sq;
   });
@@ -130,7 +126,8 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
   const state = file.optimizer.steps.map((step, i) => {
     const expAvg = moments.get(`${i}.exp_avg`);
     const expAvgSq = moments.get(`${i}.exp_avg_sq`);
-    return expAvg && expAvgSq ? { step, exp_avg: expAvg, exp_avg_sq: expAvgSq } : undefined;
+    if (!expAvg || !expAvgSq) throw new TrainInputError(`${dir}: optimizer.safetensors lacks the moments of parameter ${i}`);
+    return { step, exp_avg: expAvg, exp_avg_sq: expAvgSq };
   });
   return {
     dir,

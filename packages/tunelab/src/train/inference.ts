@@ -1,27 +1,14 @@
 // Batches to model inputs, and the no-grad forward pass over a list of batches (evaluation and prediction).
 import * as torch from '@tunelab/torch';
 import type { Tensor } from '@tunelab/torch';
+import type { Batch } from '../data/collate.js';
+import type { EncoderInputs, PreTrainedModel } from '../models/pretrained.js';
 import { withAutocast, type ComputeDevice, type Precision } from './precision.js';
 
-/** What the trainer reads from a padded batch (the data layer's Batch satisfies it). */
-export interface Batch {
-  size: [number, number];
-  input_ids: Int32Array;
-  attention_mask: Int32Array;
-  token_type_ids?: Int32Array;
-  /** Class ids [B] (Int32Array), regression targets [B] (Float32Array), or token labels [B, T] with -100 ignored. */
-  labels?: Int32Array | Float32Array;
-  start_positions?: Int32Array;
-  end_positions?: Int32Array;
-}
+export type { Batch };
 
-/** The model surface the trainer uses: every head of models/ has it. */
-export interface TrainableModel {
-  train(): unknown;
-  eval(): unknown;
-  namedParameters(): Iterable<[string, Tensor]>;
-  forward(inputs: Record<string, Tensor>): Record<string, Tensor | null | undefined>;
-}
+/** The model surface the trainer uses: every head of models/ (a PreTrainedModel) has it. */
+export type TrainableModel = PreTrainedModel;
 
 /** A model output copied to the CPU as float32. */
 export interface HostArray {
@@ -36,10 +23,10 @@ export interface BatchOutputs {
 }
 
 /** Typed arrays → tensors on `device`: ids as int64, class labels as int64, regression targets as float32. */
-export function toModelInputs(batch: Batch, device: ComputeDevice, withLabels: boolean): Record<string, Tensor> {
+export function toModelInputs(batch: Batch, device: ComputeDevice, withLabels: boolean): EncoderInputs & Record<string, Tensor> {
   const [b, t] = batch.size;
   const ids = (data: Int32Array, shape: number[]) => torch.fromTypedArray(data, shape, { dtype: 'int64', device });
-  const inputs: Record<string, Tensor> = {
+  const inputs: EncoderInputs & Record<string, Tensor> = {
     input_ids: ids(batch.input_ids, [b, t]),
     attention_mask: ids(batch.attention_mask, [b, t]),
   };

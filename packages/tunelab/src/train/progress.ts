@@ -10,8 +10,15 @@ export interface Reporter {
   /** A line of text for people (e.g. "saved checkpoint-40"); JSON mode turns it into {"type":"message"}. */
   message(text: string): void;
   /** Final result: metrics table for people, one {"type":"result"} line for programs. */
-  result(result: { outputDir: string; metrics: Record<string, number>; runId?: string | null }): void;
+  result(result: RunSummary): void;
   close(): void;
+}
+
+/** What a finished job prints: its metrics, its output folder, and where it was tracked. */
+export interface RunSummary {
+  outputDir: string;
+  metrics: Record<string, number>;
+  trackedAs?: string | null;
 }
 
 export type ReporterMode = 'bar' | 'lines' | 'json';
@@ -74,9 +81,9 @@ export function metricsTable(metrics: Record<string, number>): string {
   return [`  ${'metric'.padEnd(width)}  value`, `  ${'-'.repeat(width)}  ${'-'.repeat(10)}`, ...rows].join('\n');
 }
 
-function resultText(result: { outputDir: string; metrics: Record<string, number>; runId?: string | null }): string {
+function resultText(result: RunSummary): string {
   const lines = [metricsTable(result.metrics), `output: ${result.outputDir}`];
-  if (result.runId) lines.push(`tracked run: ${result.runId}`);
+  if (result.trackedAs) lines.push(`tracked: ${result.trackedAs}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -105,7 +112,7 @@ class LineReporter implements Reporter {
     this.out.write(`${text}\n`);
   }
 
-  result(result: { outputDir: string; metrics: Record<string, number>; runId?: string | null }): void {
+  result(result: RunSummary): void {
     this.out.write(resultText(result));
   }
 
@@ -149,7 +156,7 @@ class BarReporter implements Reporter {
     else this.out.write(`${text}\n`);
   }
 
-  result(result: { outputDir: string; metrics: Record<string, number>; runId?: string | null }): void {
+  result(result: RunSummary): void {
     this.close();
     this.out.write(resultText(result));
   }
@@ -176,7 +183,7 @@ class JsonReporter implements Reporter {
     this.emit({ type: 'message', text });
   }
 
-  result(result: { outputDir: string; metrics: Record<string, number>; runId?: string | null }): void {
+  result(result: RunSummary): void {
     this.emit({ type: 'result', ...result });
   }
 

@@ -10,6 +10,7 @@ import {
   type BestMetric, type LogEntry, type ResumeKey, type TrainerState,
 } from './checkpoint.js';
 import { TrainInputError } from './errors.js';
+import { noDecayParameterNames } from '../models/modules.js';
 import { toModelInputs, type Batch, type TrainableModel } from './inference.js';
 import { LossScaler, withAutocast, type ComputeDevice, type Precision } from './precision.js';
 import { lrMultiplier, warmupSteps, type Schedule, type SchedulerName } from './schedule.js';
@@ -82,12 +83,13 @@ export interface TrainResult {
 
 export const BEST_MODEL_DIR = 'best-model';
 
-/** nanoGPT's decay rule: matrices (linear weights, embeddings) decay; biases and LayerNorm weights (1-d) do not. */
+/** AdamW with two groups: weight decay on everything but biases and LayerNorm weights (HF's rule). */
 export function createOptimizer(model: TrainableModel, lr: number, weightDecay: number): optim.AdamW {
-  const params = [...model.namedParameters()].map(([, p]) => p).filter((p) => p.requiresGrad);
+  const noDecay = noDecayParameterNames(model);
+  const named = model.namedParameters().filter(([, p]) => p.requiresGrad);
   return new optim.AdamW([
-    { params: params.filter((p) => p.ndim >= 2), weightDecay },
-    { params: params.filter((p) => p.ndim < 2), weightDecay: 0 },
+    { params: named.filter(([name]) => !noDecay.has(name)).map(([, p]) => p), weightDecay },
+    { params: named.filter(([name]) => noDecay.has(name)).map(([, p]) => p), weightDecay: 0 },
   ], { lr, weightDecay });
 }
 
@@ -95,8 +97,8 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
   const { model, options: opts, distributed } = setup;
   const isMain = (distributed?.rank ?? 0) === 0;
   const worldSize = distributed?.worldSize ?? 1;
-  const params = [...model.namedParameters()].map(([, p]) => p).filter((p) => p.requiresGrad);
   const optimizer = createOptimizer(model, opts.lr, opts.weightDecay);
+  const params = optimizer.paramGroups.flatMap((group) => group.params);
   const scaler = opts.precision === 'fp16' ? new LossScaler() : null;
   const state = opts.resumeFrom ? restore(opts.resumeFrom, model, optimizer, scaler, opts) : freshState();
 
@@ -221,7 +223,9 @@ function updateBest(state: TrainerState, metrics: Record<string, number>, opts: 
   if (value === undefined) {
     throw new TrainInputError(`--metric-for-best ${name}: evaluation produced ${Object.keys(metrics).join(', ')}`);
   }
-  const better = state.best === null || (greaterIsBetter ? value > state.best.value : value < state.best.value);
+  // NaN (e.g. Pearson of a constant prediction) is never an improvement.
+  const better = !Number.isNaN(value)
+    && (state.best === null || (greaterIsBetter ? value > state.best.value : value < state.best.value));
   if (better) {
     state.best = { metric: name, value, step: state.globalStep };
     state.evalsWithoutImprovement = 0;
@@ -252,16 +256,15 @@ function restoreBestModel(model: TrainableModel, outputDir: string, best: BestMe
   copyWeights(model, torch.loadSafetensors(join(dir, 'model.safetensors')).tensors, dir);
 }
 
-/** Copies `weights` into the model's parameters by name; every parameter must be present. */
+/** Copies saved weights into the model (every parameter, exactly), then frees them. */
 export function copyWeights(model: TrainableModel, weights: Map<string, Tensor>, source: string): void {
-  torch.noGrad(() => {
-    for (const [name, param] of model.namedParameters()) {
-      const saved = weights.get(name);
-      if (!saved) throw new TrainInputError(`${source}: no weight for parameter ${name}`);
-      param.copy_(saved);
-    }
-  });
-  for (const tensor of weights.values()) tensor.dispose();
+  try {
+    model.loadStateDict(weights, { strict: true });
+  } catch (err) {
+    throw new TrainInputError(`${source}: ${(err as Error).message}`);
+  } finally {
+    for (const tensor of weights.values()) tensor.dispose();
+  }
 }
 
 function freshState(): TrainerState {

@@ -117,7 +117,8 @@ test('a rank that ignores SIGTERM is killed after the grace period', async () =>
 
 test('SIGTERM to the launcher is forwarded to every rank; it exits 128+15', async () => {
   await withOutDir(async (dir) => {
-    const launcher = spawn(tsNode[0]!, [...tsNode.slice(1), join(fixtures, 'launch-main.ts'), '2', ...rankArgv], {
+    const launcher = spawn(tsNode[0]!, [...tsNode.slice(1), join(fixtures, 'launch-main.ts'), '--nproc-per-node', '2',
+      '--', ...rankArgv], {
       env: { ...process.env, OUT_DIR: dir, RANK_PLAN: JSON.stringify({ 0: 'wait', 1: 'wait' }) },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -1,12 +1,15 @@
 // Shared by the model tests: the tiny-bert fixtures, the device/precision the parity tests run under, relative
 // errors computed in float64, and small float64 reference functions for hand-checked head outputs.
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as torch from '@tunelab/torch';
 import type { Tensor } from '@tunelab/torch';
 
-export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/tiny-bert');
-export const LEGACY_BIN = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/legacy-bin');
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const FIXTURES = join(HERE, '../fixtures/tiny-bert');
+export const LEGACY_BIN = join(HERE, '../fixtures/legacy-bin');
+/** ../shared beside the repository root (read-only data: configs, GLUE, SQuAD). */
+export const SHARED = resolve(HERE, '../../../..', '../shared');
 
 /** TUNELAB_TEST_DEVICE=cuda reruns the parity tests on a GPU; TUNELAB_TEST_AUTOCAST=bf16 under bf16 autocast. */
 export const DEVICE = (process.env.TUNELAB_TEST_DEVICE ?? 'cpu') as 'cpu' | 'cuda';
@@ -36,9 +39,12 @@ export function loadFixture(name: string): Fixture {
   };
 }
 
+/** Model inputs as a trainer passes them: named tensors, input_ids among them. */
+export type Inputs = Record<string, Tensor> & { input_ids: Tensor };
+
 /** The model inputs of a fixture (labels named as HF's forward arguments), moved to `device`. */
-export function modelInputs(fixture: Fixture, { labels = true, device = DEVICE } = {}): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
+export function modelInputs(fixture: Fixture, { labels = true, device = DEVICE } = {}): Inputs {
+  const out = {} as Inputs;
   for (const [key, tensor] of fixture.inputs) {
     if (key.startsWith('label.') && !labels) continue;
     out[key.replace(/^label\./, '')] = tensor.to(device);

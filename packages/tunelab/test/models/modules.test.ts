@@ -115,7 +115,7 @@ describe('Module', () => {
   });
 
   test('fresh weights follow transformers: normal(0, initializer_range), biases 0, LayerNorm 1/0, padding row 0', () => {
-    const model = AutoModelForPreTraining.fromConfig(tinyBert({ vocab_size: 4000, hidden_size: 16, initializer_range: 0.05 }));
+    const model = AutoModelForPreTraining.fromConfig(tinyBert({ vocab_size: 4000, hidden_size: 16, initializer_range: 0.05 })) as BertForPreTraining;
     assert.ok(model.training, 'fromConfig models start in training mode, like transformers');
     const embeddings = values(model.base.embeddings.word_embeddings.weight);
     const rest = embeddings.subarray(16);

@@ -33,8 +33,8 @@ export function bertLikeFields(defaults: BertLikeDefaults) {
     max_position_embeddings: positive().default(512).describe('Longest sequence the position embeddings cover.'),
     type_vocab_size: positive().default(2).describe('Distinct token_type_ids (segments).'),
     layer_norm_eps: z.number().positive().default(defaults.layer_norm_eps).describe('LayerNorm epsilon.'),
-    pad_token_id: z.number().int().min(0).default(defaults.pad_token_id)
-      .describe('Padding id: its word embedding row gets no gradient.'),
+    pad_token_id: z.number().int().min(0).nullable().default(defaults.pad_token_id)
+      .describe('Padding id: its word embedding row gets no gradient (null: no padding row).'),
     position_embedding_type: z.literal('absolute').default('absolute')
       .describe('Only learned absolute positions are implemented (relative_key variants are not).'),
   };
@@ -42,14 +42,14 @@ export function bertLikeFields(defaults: BertLikeDefaults) {
 
 /** Bad combinations fail here, naming the values. */
 export function checkBertLike(
-  config: { hidden_size: number; num_attention_heads: number; pad_token_id: number; vocab_size: number },
+  config: { hidden_size: number; num_attention_heads: number; pad_token_id: number | null; vocab_size: number },
   source: ConfigSource,
 ): void {
   if (config.hidden_size % config.num_attention_heads !== 0) {
     throw new ConfigError(`${source}: hidden_size ${config.hidden_size} is not a multiple of ` +
       `num_attention_heads ${config.num_attention_heads}`);
   }
-  if (config.pad_token_id >= config.vocab_size) {
+  if (config.pad_token_id !== null && config.pad_token_id >= config.vocab_size) {
     throw new ConfigError(`${source}: pad_token_id ${config.pad_token_id} is outside vocab_size ${config.vocab_size}`);
   }
 }

@@ -1,17 +1,20 @@
 // BERT, in transformers' blocks (modeling_bert.py) with the same names: fields are checkpoint keys, so
 // `bert.encoder.layer.0.attention.self.query.weight` falls out of the tree. RoBERTa, ELECTRA and DistilBERT import
-// these blocks. Dropout is active only in training mode (model.train()).
+// these blocks. Dropout is active only in training mode (model.train()). The masked-LM and next-sentence heads
+// (BertForPreTraining, BertForMaskedLM) are in pretraining.ts.
 import * as torch from '@tunelab/torch';
 import type { Tensor } from '@tunelab/torch';
-import { ModelInputError } from '../errors.js';
 import {
   checkEncoderInputs, checkSpanLabels, questionAnsweringLoss, sequenceClassificationLoss, splitSpanLogits, tokenLoss,
   type BaseModelOutput, type MaskedLMInputs, type MaskedLMOutput, type PreTrainingInputs, type PreTrainingOutput,
   type QuestionAnsweringInputs, type QuestionAnsweringOutput, type SequenceClassificationInputs,
   type SequenceClassifierOutput, type TokenClassificationInputs, type TokenClassifierOutput,
 } from '../heads.js';
-import { ACTIVATIONS, additiveAttentionMask, Dropout, Embedding, LayerNorm, Linear, Module, parameter } from '../modules.js';
-import { PreTrainedModel, type ConfigParser, type EncoderInputs } from '../pretrained.js';
+import {
+  ACTIVATIONS, additiveAttentionMask, Dropout, Embedding, LayerNorm, Linear, Module, multiHeadAttention, parameter,
+  vocabularyDecoder,
+} from '../modules.js';
+import { PreTrainedModel, type EncoderInputs } from '../pretrained.js';
 import { parseBertConfig, type BertConfig } from './config.js';
 
 /** Word + position + token type embeddings, summed, then LayerNorm and dropout. */
@@ -30,7 +33,7 @@ export class BertEmbeddings extends Module {
   constructor(config: BertConfig, options: { dim?: number; positionPaddingIdx?: number; tokenTypes?: boolean } = {}) {
     super();
     const dim = options.dim ?? config.hidden_size;
-    this.word_embeddings = new Embedding(config.vocab_size, dim, config.pad_token_id);
+    this.word_embeddings = new Embedding(config.vocab_size, dim, config.pad_token_id ?? undefined);
     this.position_embeddings = new Embedding(config.max_position_embeddings, dim, options.positionPaddingIdx);
     if (options.tokenTypes ?? true) this.token_type_embeddings = new Embedding(config.type_vocab_size, dim);
     this.LayerNorm = new LayerNorm(dim, config.layer_norm_eps);
@@ -38,11 +41,6 @@ export class BertEmbeddings extends Module {
   }
 
   forward(inputIds: Tensor, tokenTypeIds?: Tensor): Tensor {
-    const length = inputIds.shape[1]!;
-    if (length > this.maxLength) {
-      throw new ModelInputError(`sequence length ${length} exceeds the ${this.maxLength} tokens the position ` +
-        `embeddings cover (max_position_embeddings ${this.position_embeddings.weight.shape[0]})`);
-    }
     let embeddings = this.word_embeddings.forward(inputIds);
     if (this.token_type_embeddings) {
       embeddings = embeddings.add(this.token_type_embeddings.forward(tokenTypeIds ?? torch.zerosLike(inputIds)));
@@ -52,25 +50,14 @@ export class BertEmbeddings extends Module {
   }
 
   /** 0, 1, …, T-1 for every row ([1, T], broadcast). */
-  protected positionIds(inputIds: Tensor): Tensor {
+  positionIds(inputIds: Tensor): Tensor {
     return torch.arange(inputIds.shape[1]!, { dtype: 'int64', device: inputIds.device }).unsqueeze(0);
   }
 
-  /** The longest input the position embeddings cover. */
+  /** The longest input the position embeddings cover (checked by checkEncoderInputs). */
   get maxLength(): number {
     return this.position_embeddings.weight.shape[0]!;
   }
-}
-
-/**
- * softmax(Q·Kᵀ/√d + mask)·V over `heads` heads, through scaled_dot_product_attention: [B, T, H] projections →
- * [B, T, H] context. `mask` is the additive [B, 1, 1, T] mask. Shared with DistilBERT.
- */
-export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | undefined, heads: number, dropoutP: number): Tensor {
-  const [batch, length, hidden] = q.shape as [number, number, number];
-  const split = (x: Tensor) => x.view(batch, length, heads, hidden / heads).transpose(1, 2);
-  const context = torch.F.scaledDotProductAttention(split(q), split(k), split(v), { attnMask: mask, dropoutP });
-  return context.transpose(1, 2).reshape(batch, length, hidden);
 }
 
 export class BertSelfAttention extends Module {
@@ -114,15 +101,11 @@ class DenseResidualNorm extends Module {
 }
 
 export class BertSelfOutput extends DenseResidualNorm {
-  constructor(config: BertConfig) {
-    super(config, config.hidden_size);
-  }
+  constructor(config: BertConfig) { super(config, config.hidden_size); }
 }
 
 export class BertOutput extends DenseResidualNorm {
-  constructor(config: BertConfig) {
-    super(config, config.intermediate_size);
-  }
+  constructor(config: BertConfig) { super(config, config.intermediate_size); }
 }
 
 export class BertAttention extends Module {
@@ -215,53 +198,22 @@ export abstract class BertPreTrainedModel extends PreTrainedModel<BertConfig> {
     return 'bert';
   }
 
-  /** The base model of a head model (the field named baseModelPrefix). */
+  /** The base model: the field named baseModelPrefix of a head model, or the model itself. */
   get base(): BertModel {
-    return (this as unknown as Record<string, BertModel>)[this.baseModelPrefix]!;
+    return this instanceof BertModel ? this : (this as unknown as Record<string, BertModel>)[this.baseModelPrefix]!;
   }
 
-  protected createBase(config: BertConfig, options: { pooler: boolean }): BertModel {
+  /** The base model a head builds (withVariant replaces it). Public: TypeScript mixins cannot export protected. */
+  createBase(config: BertConfig, options: { pooler: boolean }): BertModel {
     return new BertModel(config, options);
   }
 
   /** Head constructors call this first, so the base's parameters come first, as in PyTorch. */
-  protected attachBase(options: { pooler: boolean }): BertModel {
+  attachBase(options: { pooler: boolean }): BertModel {
     const base = this.createBase(this.config, options);
     (this as unknown as Record<string, BertModel>)[this.baseModelPrefix] = base;
     return base;
   }
-}
-
-/** What a relative changes in BERT's classes: checkpoint prefix, base model, config parser, class names. */
-export interface BertVariant {
-  prefix: string;
-  parseConfig: ConfigParser<BertConfig>;
-  createBase(config: BertConfig, options: { pooler: boolean }): BertModel;
-  /** The class name config.json records (XLM-R's classes are RoBERTa's under another name). */
-  architecture(config: BertConfig, className: string): string;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- TypeScript's mixin pattern requires any[] here
-type AbstractConstructor<T> = abstract new (...args: any[]) => T;
-
-/** A BERT class turned into a relative's (RobertaForTokenClassification = withVariant(BertForTokenClassification, …)). */
-export function withVariant<T extends AbstractConstructor<BertPreTrainedModel>>(Base: T, variant: BertVariant) {
-  abstract class Variant extends Base {
-    static parseConfig = variant.parseConfig;
-
-    override get baseModelPrefix(): string {
-      return variant.prefix;
-    }
-
-    override get architecture(): string {
-      return variant.architecture(this.config, this.constructor.name);
-    }
-
-    protected override createBase(config: BertConfig, options: { pooler: boolean }): BertModel {
-      return variant.createBase(config, options);
-    }
-  }
-  return Variant;
 }
 
 export class BertModel extends BertPreTrainedModel {
@@ -279,12 +231,8 @@ export class BertModel extends BertPreTrainedModel {
     if (options.pooler ?? true) this.pooler = new BertPooler(config);
   }
 
-  override get base(): BertModel {
-    return this;
-  }
-
   forward(inputs: EncoderInputs): BaseModelOutput {
-    checkEncoderInputs(inputs);
+    checkEncoderInputs(inputs, this.embeddings.maxLength);
     return torch.scope(() => {
       let hidden = this.embeddings.forward(inputs.input_ids, inputs.token_type_ids);
       if (this.embeddings_project) hidden = this.embeddings_project.forward(hidden);
@@ -352,101 +300,6 @@ export class BertForTokenClassification extends BertPreTrainedModel {
     return torch.scope(() => {
       const base = this.base.forward(inputs);
       const logits = this.classifier.forward(this.dropout.forward(base.last_hidden_state));
-      return { ...base, logits, loss: tokenLoss(logits, inputs.labels) };
-    });
-  }
-}
-
-/** dense → hidden_act → LayerNorm, before the vocabulary projection. */
-export class BertPredictionHeadTransform extends Module {
-  dense: Linear;
-  LayerNorm: LayerNorm;
-  private readonly activation: (x: Tensor) => Tensor;
-
-  constructor(config: BertConfig) {
-    super();
-    this.dense = new Linear(config.hidden_size, config.hidden_size);
-    this.LayerNorm = new LayerNorm(config.hidden_size, config.layer_norm_eps);
-    this.activation = ACTIVATIONS[config.hidden_act];
-  }
-
-  forward(hidden: Tensor): Tensor {
-    return this.LayerNorm.forward(this.activation(this.dense.forward(hidden)));
-  }
-}
-
-/** Vocabulary logits; the decoder weight is the word embedding matrix (tied) and its bias is `bias`. */
-export class BertLMPredictionHead extends Module {
-  transform: BertPredictionHeadTransform;
-  decoder: Linear;
-  bias: Tensor;
-
-  constructor(config: BertConfig, wordEmbeddings: Embedding) {
-    super();
-    this.transform = new BertPredictionHeadTransform(config);
-    this.bias = parameter([config.vocab_size]);
-    const tiedWeight = config.tie_word_embeddings ? wordEmbeddings.weight : undefined;
-    this.decoder = new Linear(config.hidden_size, config.vocab_size, { bias: this.bias, tiedWeight });
-  }
-
-  forward(hidden: Tensor): Tensor {
-    return this.decoder.forward(this.transform.forward(hidden));
-  }
-}
-
-export class BertOnlyMLMHead extends Module {
-  predictions: BertLMPredictionHead;
-
-  constructor(config: BertConfig, wordEmbeddings: Embedding) {
-    super();
-    this.predictions = new BertLMPredictionHead(config, wordEmbeddings);
-  }
-}
-
-export class BertPreTrainingHeads extends BertOnlyMLMHead {
-  seq_relationship: Linear;
-
-  constructor(config: BertConfig, wordEmbeddings: Embedding) {
-    super(config, wordEmbeddings);
-    this.seq_relationship = new Linear(config.hidden_size, 2);
-  }
-}
-
-/** Masked LM (decoder tied to the word embeddings) + next sentence prediction on the pooled [CLS]. */
-export class BertForPreTraining extends BertPreTrainedModel {
-  declare cls: BertPreTrainingHeads;
-
-  constructor(config: BertConfig) {
-    super(config);
-    const base = this.attachBase({ pooler: true });
-    this.cls = new BertPreTrainingHeads(config, base.embeddings.word_embeddings);
-  }
-
-  forward(inputs: PreTrainingInputs): PreTrainingOutput {
-    return torch.scope(() => {
-      const base = this.base.forward(inputs);
-      const prediction_logits = this.cls.predictions.forward(base.last_hidden_state);
-      const seq_relationship_logits = this.cls.seq_relationship.forward(base.pooler_output!);
-      const mlm = tokenLoss(prediction_logits, inputs.labels);
-      const nsp = tokenLoss(seq_relationship_logits, inputs.next_sentence_label);
-      return { ...base, prediction_logits, seq_relationship_logits, loss: mlm && nsp ? mlm.add(nsp) : undefined };
-    });
-  }
-}
-
-export class BertForMaskedLM extends BertPreTrainedModel {
-  declare cls: BertOnlyMLMHead;
-
-  constructor(config: BertConfig) {
-    super(config);
-    const base = this.attachBase({ pooler: false });
-    this.cls = new BertOnlyMLMHead(config, base.embeddings.word_embeddings);
-  }
-
-  forward(inputs: MaskedLMInputs): MaskedLMOutput {
-    return torch.scope(() => {
-      const base = this.base.forward(inputs);
-      const logits = this.cls.predictions.forward(base.last_hidden_state);
       return { ...base, logits, loss: tokenLoss(logits, inputs.labels) };
     });
   }

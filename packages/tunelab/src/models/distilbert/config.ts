@@ -20,7 +20,8 @@ export const distilBertConfigSchema = z.object({
   activation: z.enum(ACTIVATION_NAMES).default('gelu').describe('Feed-forward activation.'),
   qa_dropout: probability().default(0.1).describe('Dropout before the question answering head.'),
   seq_classif_dropout: probability().default(0.2).describe('Dropout before the sequence classifier.'),
-  pad_token_id: z.number().int().min(0).default(0).describe('Padding id: its embedding row gets no gradient.'),
+  pad_token_id: z.number().int().min(0).nullable().default(0)
+    .describe('Padding id: its embedding row gets no gradient (null: no padding row).'),
   tie_weights_: z.boolean().optional().describe('Legacy flag of old configs (tying follows tie_word_embeddings).'),
 });
 

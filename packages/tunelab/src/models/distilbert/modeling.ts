@@ -2,7 +2,7 @@
 // built from BERT's attention function; no pooler — heads read the first token's hidden state.
 import * as torch from '@tunelab/torch';
 import type { Tensor } from '@tunelab/torch';
-import { BertEmbeddings, multiHeadAttention } from '../bert/modeling.js';
+import { BertEmbeddings } from '../bert/modeling.js';
 import type { BertConfig } from '../bert/config.js';
 import {
   checkEncoderInputs, checkSpanLabels, questionAnsweringLoss, sequenceClassificationLoss, splitSpanLogits, tokenLoss,
@@ -10,7 +10,10 @@ import {
   type QuestionAnsweringOutput, type SequenceClassificationInputs, type SequenceClassifierOutput,
   type TokenClassificationInputs, type TokenClassifierOutput,
 } from '../heads.js';
-import { ACTIVATIONS, additiveAttentionMask, Dropout, Embedding, LayerNorm, Linear, Module } from '../modules.js';
+import {
+  ACTIVATIONS, additiveAttentionMask, Dropout, Embedding, LayerNorm, Linear, Module, multiHeadAttention,
+  vocabularyDecoder,
+} from '../modules.js';
 import { PreTrainedModel, type EncoderInputs } from '../pretrained.js';
 import { parseDistilBertConfig, type DistilBertConfig } from './config.js';
 
@@ -150,7 +153,7 @@ export class DistilBertModel extends DistilBertPreTrainedModel {
   }
 
   forward(inputs: EncoderInputs): BaseModelOutput {
-    checkEncoderInputs(inputs);
+    checkEncoderInputs(inputs, this.embeddings.maxLength);
     return torch.scope(() => {
       const embedded = this.embeddings.forward(inputs.input_ids);
       const mask = additiveAttentionMask(inputs.attention_mask, this.embeddings.word_embeddings.weight.dtype);
@@ -242,8 +245,7 @@ export class DistilBertForMaskedLM extends DistilBertPreTrainedModel {
     this.distilbert = new DistilBertModel(config);
     this.vocab_transform = new Linear(config.dim, config.dim);
     this.vocab_layer_norm = new LayerNorm(config.dim, LAYER_NORM_EPS);
-    const tiedWeight = config.tie_word_embeddings ? this.distilbert.embeddings.word_embeddings.weight : undefined;
-    this.vocab_projector = new Linear(config.dim, config.vocab_size, { tiedWeight });
+    this.vocab_projector = vocabularyDecoder(config, config.dim, this.distilbert.embeddings.word_embeddings);
     this.activation = ACTIVATIONS[config.activation];
   }
 

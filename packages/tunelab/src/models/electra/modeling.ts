@@ -5,14 +5,14 @@ import * as torch from '@tunelab/torch';
 import { F, type Tensor } from '@tunelab/torch';
 import type { BertConfig } from '../bert/config.js';
 import {
-  BertEmbeddings, BertForQuestionAnswering, BertForTokenClassification, BertModel, BertPreTrainedModel, withVariant,
-  type BertVariant,
+  BertEmbeddings, BertForQuestionAnswering, BertForTokenClassification, BertModel, BertPreTrainedModel,
 } from '../bert/modeling.js';
+import { withVariant, type BertVariant } from '../bert/variant.js';
 import {
   sequenceClassificationLoss, tokenLoss, type MaskedLMInputs, type MaskedLMOutput, type ReplacedTokenDetectionOutput,
   type SequenceClassificationInputs, type SequenceClassifierOutput, type TokenClassificationInputs,
 } from '../heads.js';
-import { ACTIVATIONS, LayerNorm, Linear, Module } from '../modules.js';
+import { ACTIVATIONS, LayerNorm, Linear, Module, vocabularyDecoder } from '../modules.js';
 import { RobertaClassificationHead } from '../roberta/modeling.js';
 import { parseElectraConfig } from './config.js';
 
@@ -127,8 +127,7 @@ export class ElectraForMaskedLM extends withVariant(BertPreTrainedModel, ELECTRA
     super(config);
     const base = this.attachBase({ pooler: false });
     this.generator_predictions = new ElectraGeneratorPredictions(config);
-    const tiedWeight = config.tie_word_embeddings ? base.embeddings.word_embeddings.weight : undefined;
-    this.generator_lm_head = new Linear(embeddingSize(config), config.vocab_size, { tiedWeight });
+    this.generator_lm_head = vocabularyDecoder(config, embeddingSize(config), base.embeddings.word_embeddings);
   }
 
   forward(inputs: MaskedLMInputs): MaskedLMOutput {

@@ -27,6 +27,9 @@ export function parseRobertaConfig(raw: Record<string, unknown>, source: ConfigS
     ? parseModelConfig(xlmRobertaConfigSchema, 'xlm-roberta', raw, source)
     : parseModelConfig(robertaConfigSchema, 'roberta', raw, source);
   checkBertLike(config, source);
+  if (config.pad_token_id === null) {
+    throw new ConfigError(`${source}: pad_token_id is required (RoBERTa counts positions from it)`);
+  }
   if (config.max_position_embeddings <= config.pad_token_id + 1) {
     throw new ConfigError(`${source}: max_position_embeddings ${config.max_position_embeddings} leaves no positions ` +
       `after pad_token_id ${config.pad_token_id} (RoBERTa positions start at pad_token_id + 1)`);

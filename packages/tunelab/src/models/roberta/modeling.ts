@@ -4,15 +4,17 @@
 import * as torch from '@tunelab/torch';
 import type { Tensor } from '@tunelab/torch';
 import {
-  BertEmbeddings, BertForQuestionAnswering, BertForTokenClassification, BertModel, BertPreTrainedModel, withVariant,
-  type BertVariant,
+  BertEmbeddings, BertForQuestionAnswering, BertForTokenClassification, BertModel, BertPreTrainedModel,
 } from '../bert/modeling.js';
+import { withVariant, type BertVariant } from '../bert/variant.js';
 import type { BertConfig } from '../bert/config.js';
 import {
   sequenceClassificationLoss, tokenLoss, type MaskedLMInputs, type MaskedLMOutput, type SequenceClassificationInputs,
   type SequenceClassifierOutput,
 } from '../heads.js';
-import { ACTIVATIONS, Dropout, Embedding, LayerNorm, Linear, Module, parameter, type ActivationName } from '../modules.js';
+import {
+  ACTIVATIONS, Dropout, Embedding, LayerNorm, Linear, Module, parameter, vocabularyDecoder, type ActivationName,
+} from '../modules.js';
 import { parseRobertaConfig } from './config.js';
 
 export const ROBERTA: BertVariant = {
@@ -25,18 +27,14 @@ export const ROBERTA: BertVariant = {
 
 export class RobertaEmbeddings extends BertEmbeddings {
   constructor(config: BertConfig) {
-    super(config, { positionPaddingIdx: config.pad_token_id });
+    super(config, { positionPaddingIdx: config.pad_token_id ?? undefined });
   }
 
   /** transformers' create_position_ids_from_input_ids: padding_idx + 1, + 2, … at tokens, padding_idx at padding. */
-  protected override positionIds(inputIds: Tensor): Tensor {
+  override positionIds(inputIds: Tensor): Tensor {
     const padding = this.word_embeddings.paddingIdx!;
-    const isToken = inputIds.ne(padding);
-    const steps = torch.arange(inputIds.shape[1]!, { dtype: 'int64', device: inputIds.device });
-    const atOrBefore = steps.unsqueeze(1).ge(steps.unsqueeze(0)); // [T, T]: [i][j] = j ≤ i
-    // A cumulative sum of isToken along the sequence, as an exact integer count (no float rounding, no autocast).
-    const tokensSoFar = isToken.unsqueeze(1).mul(atOrBefore.unsqueeze(0)).sum(-1);
-    return tokensSoFar.mul(isToken).add(padding);
+    const isToken = inputIds.ne(padding).long();
+    return isToken.cumsum(1).mul(isToken).add(padding);
   }
 
   /** Positions padding_idx + 1 … must stay inside the table. */
@@ -106,8 +104,7 @@ export class RobertaLMHead extends Module {
     this.dense = new Linear(config.hidden_size, config.hidden_size);
     this.layer_norm = new LayerNorm(config.hidden_size, config.layer_norm_eps);
     this.bias = parameter([config.vocab_size]);
-    const tiedWeight = config.tie_word_embeddings ? wordEmbeddings.weight : undefined;
-    this.decoder = new Linear(config.hidden_size, config.vocab_size, { bias: this.bias, tiedWeight });
+    this.decoder = vocabularyDecoder(config, config.hidden_size, wordEmbeddings, this.bias);
   }
 
   forward(hidden: Tensor): Tensor {

@@ -88,10 +88,10 @@ export class LiveSession {
 
   private async pollLogs(runId: string, events: LiveEvent[]): Promise<void> {
     const after = this.logCursors.get(runId);
+    // The first poll only finds where the log ends (0 when empty); later polls send what came after.
     const chunks = await this.store.readLog(runId, after === undefined ? {} : { afterSeq: after, limit: 2000 });
-    if (chunks.length === 0) return;
-    this.logCursors.set(runId, chunks.at(-1)!.seq);
-    if (after !== undefined) events.push({ type: 'logs', runId, chunks });
+    this.logCursors.set(runId, chunks.at(-1)?.seq ?? after ?? 0);
+    if (after !== undefined && chunks.length > 0) events.push({ type: 'logs', runId, chunks });
   }
 
   private async pollMetrics(watched: readonly Watched[], events: LiveEvent[]): Promise<void> {

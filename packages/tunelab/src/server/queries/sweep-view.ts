@@ -11,7 +11,7 @@ export interface SweepObjective {
   goal: Goal;
 }
 
-/** How a parameter is drawn on an axis: log for log-distributed params (bounds given as natural logs). */
+/** How a parameter is drawn on an axis: log for log-distributed params, category for choices, else linear. */
 export interface SpaceParam {
   name: string;
   distribution: string;
@@ -85,11 +85,8 @@ const LOG_DISTRIBUTIONS = new Set(['loguniform', 'qloguniform', 'lognormal', 'ql
 
 export function spaceParams(spec: SweepSpec): SpaceParam[] {
   return Object.entries(spec.search_space).map(([name, d]): SpaceParam => {
-    if (d.type === 'choice') {
-      const values = d.values;
-      const numeric = values.length > 0 && values.every((v) => typeof v === 'number');
-      return { name, distribution: d.type, scale: numeric ? 'linear' : 'category', values };
-    }
+    // A choice is a handful of discrete values (even numeric ones like batch sizes): one tick per value.
+    if (d.type === 'choice') return { name, distribution: d.type, scale: 'category', values: d.values };
     return { name, distribution: d.type, scale: LOG_DISTRIBUTIONS.has(d.type) ? 'log' : 'linear' };
   });
 }

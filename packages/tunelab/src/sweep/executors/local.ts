@@ -4,7 +4,7 @@
 // no trial is lost and none runs twice. A wrapper shell writes the exit status to `exit_code` (temp + rename)
 // so it is known even to a process that did not start the trial.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -103,15 +103,23 @@ class LocalTrialHandle implements TrialHandle {
     return this.exited;
   }
 
+  /**
+   * Waits for the whole process group, not just the wrapper: a command run under an intermediate shell can
+   * outlive that shell (and ignore SIGTERM), and must still be gone when this resolves.
+   */
   terminate(_reason: string): Promise<void> {
     this.terminating ??= (async () => {
-      if (this.exitInfo) return;
       signalGroup(this.pid, 'SIGTERM');
-      const done = await Promise.race([this.exited.then(() => true), sleep(this.killGraceMs).then(() => false)]);
-      if (!done) signalGroup(this.pid, 'SIGKILL');
+      const gone = await Promise.race([this.groupGone().then(() => true), sleep(this.killGraceMs).then(() => false)]);
+      if (!gone) signalGroup(this.pid, 'SIGKILL');
+      await this.groupGone();
       await this.exited;
     })();
     return this.terminating;
+  }
+
+  private async groupGone(): Promise<void> {
+    while (groupRunning(this.pid)) await sleep(Math.min(this.pollMs, 50));
   }
 
   private watchChild(child: ChildProcess): Promise<ExitInfo> {
@@ -200,6 +208,32 @@ function readExitCode(runDir: string): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Whether any live (non-zombie) process is left in process group `pgid`. Linux: scans /proc (a zombie member
+ * may linger where PID 1 does not reap); elsewhere: kill(-pgid, 0).
+ */
+export function groupRunning(pgid: number): boolean {
+  if (!existsSync('/proc/self/stat')) {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // state, ppid, pgrp, …
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
+    } catch {
+      // exited while we looked
+    }
+  }
+  return false;
 }
 
 /** Whether `pid` runs and is not a zombie (an orphan's zombie may linger where PID 1 does not reap). */

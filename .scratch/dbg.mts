@@ -1,0 +1,14 @@
+import path from 'node:path';
+import { Tokenizer as NativeTokenizer } from 'tokenizers';
+import { Tokenizer } from '/work/main/packages/tunelab/src/tokenizers/tokenizer.ts';
+const B = '/work/shared/data/models/bert-base-uncased';
+const t = await Tokenizer.fromFile(path.join(B, 'tokenizer.json'));
+const e = await t.encode('one two three four five six seven eight', 'a b c d', { maxLength: 10, truncation: 'only_first' });
+console.log(e.tokens, e.sequence_ids);
+const context = 'w0 w1 w2 w3 w4 w5 w6 w7 w8 w9';
+const x = await t.encode('q', context, { maxLength: 9, truncation: 'only_second', stride: 2, returnOverflowing: true });
+for (const w of [x, ...x.overflowing]) console.log(w.tokens.join(' '));
+const native = NativeTokenizer.fromFile(path.join(B, 'tokenizer.json'));
+native.setTruncation(9, { stride: 2, strategy: 'OnlySecond' as never });
+const r = await native.encode('q', context);
+for (const w of [r, ...r.getOverflowing()]) console.log('N', w.getTokens().join(' '));

@@ -1,0 +1,11 @@
+import { Tokenizer as N } from 'tokenizers';
+const n = N.fromFile('/work/shared/data/models/bert-base-uncased/tokenizer.json');
+const R = { addSpecialTokens: false };
+const a = await n.encode('a', null, R), b = await n.encode('b', null, R);
+console.log(a.getSequenceIds(), b.getSequenceIds());
+const m = n.postProcess(a, b, true);
+console.log(m.getTokens(), m.getSequenceIds(), m.getTypeIds(), m.getSpecialTokensMask());
+const m1 = n.postProcess(await n.encode('a', null, R), null, true);
+console.log(m1.getTokens(), m1.getSequenceIds(), m1.getTypeIds());
+const full = await n.encode('a', 'b');
+console.log(full.getTokens(), full.getSequenceIds(), full.getTypeIds());

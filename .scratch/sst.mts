@@ -1,0 +1,14 @@
+import { Tokenizer } from '../packages/tunelab/src/tokenizers/tokenizer.ts';
+import { readGlueTsv } from '../packages/tunelab/src/data/glue.ts';
+import { sequenceClassificationFeatures } from '../packages/tunelab/src/data/features.ts';
+const t = await Tokenizer.fromFile('/work/shared/data/models/bert-base-uncased/tokenizer.json');
+let t0 = performance.now();
+const d = readGlueTsv('sst2', '/work/shared/data/glue/SST-2/train.tsv');
+console.log('read', d.examples.length, (performance.now() - t0).toFixed(0), 'ms');
+t0 = performance.now();
+const f = await sequenceClassificationFeatures(t, d, { maxLength: 64 });
+console.log('features', f.features.length, (performance.now() - t0).toFixed(0), 'ms');
+const m = readGlueTsv('mrpc', '/work/shared/data/glue/MRPC/train.tsv');
+t0 = performance.now();
+await sequenceClassificationFeatures(t, m, { maxLength: 128 });
+console.log('mrpc features', m.examples.length, (performance.now() - t0).toFixed(0), 'ms');

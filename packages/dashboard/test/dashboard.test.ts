@@ -1,0 +1,158 @@
+// End-to-end: the built dashboard in headless chromium against a seeded store served by `tunelab ui`.
+// Expected counts come from the seed plan (seed.ts), not from the page's own data.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startHarness, type Harness } from './browser.js';
+import { TRIALS, terminationReason, valLoss } from '../../tunelab/test/server/seed.js';
+
+let h: Harness;
+
+/** Trials that have a run (so a curve): everything but the queued one. */
+const STARTED = TRIALS.filter((t) => t.end !== 'queued').length;
+
+before(async () => { h = await startHarness(); });
+after(async () => { await h?.close(); });
+
+// What the page exposes for tests: the chart instances its components keep on their holder elements.
+interface UPlotLike {
+  series: { label?: string }[];
+  data: (number | null)[][];
+  over: HTMLElement;
+  valToPos(value: number, scale: string): number;
+}
+interface EChartsLike {
+  getOption(): { series: { data: unknown[] }[]; xAxis: { type: string }[] };
+}
+type Holder = HTMLElement & { __uplot?: UPlotLike; __echarts?: EChartsLike };
+
+async function waitForSeries(page: Harness['page'], testId: string, count: number): Promise<void> {
+  await page.waitForFunction(([id, n]) => {
+    const u = (document.querySelector(`[data-testid="${id}"] > div`) as Holder | null)?.__uplot;
+    return u !== undefined && u.series.length === n;
+  }, [testId, count] as const);
+}
+
+async function drawnPoints(page: Harness['page'], testId: string): Promise<number> {
+  return page.evaluate((id) => Number((document.querySelector(`[data-testid="${id}"] > div`) as HTMLElement).dataset.points), testId);
+}
+
+describe('sweep page', () => {
+  test('draws one curve per started trial, and the scatter and parallel coordinates with one mark per trial', async () => {
+    const { page } = h;
+    await page.goto(`${h.server.url}/sweeps/${h.seeded.sweepId}`);
+    await waitForSeries(page, 'sweep-curves', STARTED + 1);
+    const labels = await page.evaluate(() => (document.querySelector('[data-testid="sweep-curves"] > div') as Holder).__uplot!.series.slice(1).map((s) => s.label ?? ''));
+    assert.equal(labels.length, STARTED);
+    assert.equal(labels.filter((label) => label.includes('terminated early')).length, TRIALS.filter((t) => t.end === 'terminated').length);
+    assert.equal(labels.filter((label) => label.includes('best trial')).length, 1);
+    // Every reported step is drawn: the curves hold exactly the seeded points.
+    assert.equal(await drawnPoints(page, 'sweep-curves'), TRIALS.reduce((sum, t) => sum + t.steps, 0));
+
+    // Scatter: one point per trial with a value (every started trial), split across status series.
+    const scatter = await page.waitForFunction(() => {
+      const chart = (document.querySelector('[data-testid="sweep-scatter"]') as Holder | null)?.__echarts;
+      return chart ? { points: chart.getOption().series.reduce((n, s) => n + s.data.length, 0), xAxis: chart.getOption().xAxis[0].type } : null;
+    });
+    assert.deepEqual(await scatter.jsonValue(), { points: STARTED, xAxis: 'log' }, 'learning_rate is loguniform: a log x axis');
+    const lines = await page.evaluate(() => (document.querySelector('[data-testid="sweep-parallel"]') as Holder).__echarts!.getOption().series[0].data.length);
+    assert.equal(lines, STARTED);
+
+    assert.match(await page.getByTestId('progress').innerText(), /5 \/ 8/);
+    await h.screenshot('sweep-page');
+  });
+
+  test('a terminated trial shows the policy reason on hover and in the trial table', async () => {
+    const { page } = h;
+    const terminated = TRIALS.findIndex((t) => t.end === 'terminated');
+    const reason = terminationReason(terminated, TRIALS[terminated].steps);
+    const cell = page.locator(`[data-testid="trials-table"] tr[data-trial="${terminated}"] [data-testid="trial-reason"]`);
+    assert.equal(await cell.innerText(), reason);
+
+    // Hover the last point of that trial's curve: the tooltip names the trial and the reason.
+    const position = await page.evaluate(([trial, step, value]) => {
+      const u = (document.querySelector('[data-testid="sweep-curves"] > div') as Holder).__uplot!;
+      const s = u.series.findIndex((x) => x.label?.startsWith(`Trial #${trial} `));
+      const rect = u.over.getBoundingClientRect();
+      return { x: rect.left + u.valToPos(step, 'x'), y: rect.top + u.valToPos(value, 'y'), s };
+    }, [terminated, TRIALS[terminated].steps, valLoss(terminated, TRIALS[terminated].steps)] as const);
+    assert.ok(position.s > 0, 'the terminated trial has a curve');
+    await page.mouse.move(position.x, position.y);
+    const tip = page.locator('[data-testid="sweep-curves"] .chart-tip');
+    await tip.waitFor({ state: 'visible' });
+    const text = await tip.innerText();
+    assert.match(text, new RegExp(`Trial #${terminated}`));
+    assert.ok(text.includes(reason), `tooltip shows the reason; got: ${text}`);
+    await h.screenshot('sweep-terminated-tooltip');
+  });
+
+  test('a metric written to the store during the test appears without reload', async () => {
+    const { page, seeded } = h;
+    const running = TRIALS.findIndex((t) => t.end === 'running');
+    const runId = seeded.trialRunIds[running]!;
+    const nextStep = TRIALS[running].steps + 1;
+    const before = await drawnPoints(page, 'sweep-curves');
+    await seeded.store.appendMetrics(runId, [{ name: 'val_loss', step: nextStep, value: valLoss(running, nextStep) }]);
+    await page.waitForFunction((n) => Number((document.querySelector('[data-testid="sweep-curves"] > div') as HTMLElement).dataset.points) === n, before + 1, { timeout: 10_000 });
+    const drawn = await page.evaluate(([trial, step]) => {
+      const u = (document.querySelector('[data-testid="sweep-curves"] > div') as Holder).__uplot!;
+      const s = u.series.findIndex((x) => x.label?.startsWith(`Trial #${trial} `));
+      return u.data[s][u.data[0].indexOf(step)];
+    }, [running, nextStep] as const);
+    assert.equal(drawn, valLoss(running, nextStep));
+    await h.screenshot('sweep-live-update');
+  });
+});
+
+describe('run page', () => {
+  test('shows curves, params, artifacts and logs as text; new log lines follow live', async () => {
+    const { page, seeded } = h;
+    await page.goto(`${h.server.url}/runs/${seeded.runs.completed}`);
+    await waitForSeries(page, 'chart-train/loss', 3);
+    assert.match(await page.getByTestId('params').innerText(), /learning_rate\s+2e-5/);
+    const artifacts = await page.getByTestId('artifacts').innerText();
+    assert.match(artifacts, /checkpoint\/config\.json/);
+    assert.match(artifacts, /predictions\.csv/);
+    const logs = page.getByTestId('logs');
+    assert.match(await logs.innerText(), /warning: <script>alert\(1\)<\/script>/);
+    assert.equal(await logs.locator('script').count(), 0, 'log text is never parsed as HTML');
+    await h.screenshot('run-completed');
+
+    await page.goto(`${h.server.url}/runs/${seeded.runs.running}`);
+    await waitForSeries(page, 'chart-train/loss', 3);
+    await page.getByTestId('connection').and(page.locator('[data-state="live"]')).waitFor();
+    await seeded.store.appendLog(seeded.runs.running, 'stdout', 'step 21: loss 0.047\n');
+    await seeded.store.appendMetrics(seeded.runs.running, [{ name: 'train/loss', step: 21, value: 1 / 21 }]);
+    await page.getByTestId('logs').getByText('step 21: loss 0.047').waitFor({ timeout: 10_000 });
+    await page.getByTestId('metric-train/loss').getByTestId('last-value').getByText('@ 21').waitFor({ timeout: 10_000 });
+    await h.screenshot('run-live');
+  });
+});
+
+describe('runs table and compare', () => {
+  test('filters by status, selects two runs and compares their params', async () => {
+    const { page, seeded } = h;
+    await page.goto(`${h.server.url}/`);
+    const table = page.getByTestId('runs-table');
+    await table.locator(`tr[data-run-id="${seeded.runs.completed}"]`).waitFor();
+    await page.locator('label.inline', { hasText: 'failed' }).locator('input').check();
+    await table.locator(`tr[data-run-id="${seeded.runs.completed}"]`).waitFor({ state: 'detached' });
+    assert.equal(await table.locator('tbody tr').count(), 1);
+    await page.locator('label.inline', { hasText: 'failed' }).locator('input').uncheck();
+    await table.locator(`tr[data-run-id="${seeded.runs.completed}"]`).waitFor();
+    await h.screenshot('runs-table');
+
+    await table.locator(`tr[data-run-id="${seeded.runs.completed}"] input[type=checkbox]`).check();
+    await table.locator(`tr[data-run-id="${seeded.runs.failed}"] input[type=checkbox]`).check();
+    await page.getByTestId('compare-button').click();
+    const diff = page.getByTestId('param-diff');
+    await diff.waitFor();
+    const differing = await diff.locator('tr[data-differs="true"] td:first-child').allInnerTexts();
+    assert.deepEqual(differing.sort(), ['batch_size', 'learning_rate']);
+    await waitForSeries(page, 'compare-train/loss', 3);
+    await h.screenshot('compare');
+  });
+
+  test('no console errors, CSP violations or dialogs on any page', () => {
+    assert.deepEqual(h.errors, []);
+  });
+});

@@ -1,0 +1,13 @@
+import * as torch from '@tunelab/torch';
+torch.setNumThreads(2);
+const shapes = [[30522, 32], [128, 32], ...Array(12).fill([32, 32]), ...Array(30).fill([32])];
+const ps = shapes.map((s) => torch.randn(s, { requiresGrad: true }));
+for (const p of ps) torch.scope(() => p.mul(p).sum().backward());
+const opt = new torch.optim.AdamW(ps, { lr: 1e-3 });
+for (let i = 0; i < 3; i++) opt.step();
+let t = performance.now();
+for (let i = 0; i < 20; i++) opt.step();
+console.log('adamw step', ((performance.now() - t) / 20).toFixed(2), 'ms');
+t = performance.now();
+for (let i = 0; i < 20; i++) torch.nn.utils.clipGradNorm(ps, 1);
+console.log('clip', ((performance.now() - t) / 20).toFixed(2), 'ms');

@@ -1,0 +1,25 @@
+// `tunelab predict`: a fine-tuned model folder + an input file → one JSON line per example (classification: label
+// and probability; regression: the score; QA: answer text, span and score; NER: a tag per word).
+import type { Command } from 'commander';
+import { PredictArgsSchema, parseArgs } from '../train/args.js';
+import { predictWithSavedModel } from '../train/evaluate.js';
+import { metricsTable } from '../train/progress.js';
+import { MODEL_OPTIONS, addOptions, givenFlags, runVerb } from './train.js';
+
+export function register(program: Command): void {
+  const command = program.command('predict').description('Predict with a fine-tuned model: file in, JSONL out');
+  addOptions(command, [
+    ...MODEL_OPTIONS,
+    ['--input <file>', 'examples to predict, in the task\'s format'],
+    ['--output <file>', 'where the JSONL predictions go'],
+  ]);
+  command.action(() => runVerb(async () => {
+    const args = parseArgs(PredictArgsSchema, givenFlags(command));
+    const result = await predictWithSavedModel(args);
+    if (args.json) process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
+    else {
+      const scores = Object.keys(result.metrics).length > 0 ? `${metricsTable(result.metrics)}\n` : '';
+      process.stdout.write(`${scores}${result.count} predictions written to ${result.output}\n`);
+    }
+  }));
+}

@@ -1,0 +1,314 @@
+// The Store contract (track/store.ts doc comments), run unchanged on SQLite and PostgreSQL.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DuplicateError, NotFoundError, RunFinishedError, StoreInputError, openStore, type Store,
+} from '../../src/track/store.js';
+import { backends, freshStore } from './backends.js';
+
+for (const backend of backends) {
+  describe(`Store contract on ${backend.name}`, { skip: backend.unavailable }, () => {
+    let store: Store;
+    let url: string;
+    let dispose: () => Promise<void>;
+    before(async () => ({ store, url, dispose } = await freshStore(backend)));
+    after(async () => dispose());
+
+    it('creates experiments once; getOrCreate is safe under concurrency', async () => {
+      const created = await store.createExperiment('exp-a');
+      await assert.rejects(store.createExperiment('exp-a'), DuplicateError);
+      const many = await Promise.all(Array.from({ length: 8 }, () => store.getOrCreateExperiment('exp-b')));
+      assert.equal(new Set(many.map((e) => e.id)).size, 1);
+      assert.deepEqual(await store.getExperiment(created.id), created);
+      assert.deepEqual(await store.getExperiment('exp-a'), created);
+      await assert.rejects(store.getExperiment('nope'), NotFoundError);
+    });
+
+    it('creates, reads and filters runs', async () => {
+      const a = await store.createRun({ experiment: 'filters', name: 'alpha', params: { lr: 0.1, opt: 'adam' }, tags: ['base', 'x'] });
+      const b = await store.createRun({ experiment: 'filters', name: 'beta', tags: ['x'] });
+      const c = await store.createRun({ experiment: 'other', name: 'gamma_1%' });
+      await store.setRunStatus(b.id, 'failed', { exitCode: 3, reason: 'boom' });
+      assert.equal(a.status, 'running');
+      assert.deepEqual(a.params, { lr: 0.1, opt: 'adam' });
+      assert.deepEqual(a.tags, ['base', 'x']);
+      const ids = (runs: { id: string }[]) => runs.map((r) => r.id).sort();
+      assert.deepEqual(ids(await store.listRuns({ experiment: 'filters' })), [a.id, b.id].sort());
+      assert.deepEqual(ids(await store.listRuns({ experiment: 'filters', status: 'failed' })), [b.id]);
+      assert.deepEqual(ids(await store.listRuns({ tag: 'base' })), [a.id]);
+      assert.deepEqual(ids(await store.listRuns({ nameContains: '_1%' })), [c.id]);
+      assert.deepEqual(await store.listRuns({ experiment: 'no-such-experiment' }), []);
+      const newestFirst = await store.listRuns({ experiment: 'filters' });
+      assert.ok(newestFirst[0].startedAt >= newestFirst[1].startedAt);
+      const page = await store.listRuns({ experiment: 'filters', order: 'oldest', limit: 1, offset: 1 });
+      assert.equal(page.length, 1);
+      assert.equal(page[0].id, (await store.listRuns({ experiment: 'filters', order: 'oldest' }))[1].id);
+      const failed = await store.getRun(b.id);
+      assert.equal(failed.exitCode, 3);
+      assert.equal(failed.reason, 'boom');
+      assert.ok(failed.endedAt !== null && failed.endedAt >= failed.startedAt);
+    });
+
+    it('merges params and rejects non-scalar values', async () => {
+      const run = await store.createRun({ experiment: 'params', params: { a: 1 } });
+      await store.logParams(run.id, { b: 'two', a: 3 });
+      await store.logParams(run.id, { c: true, d: null });
+      assert.deepEqual((await store.getRun(run.id)).params, { a: 3, b: 'two', c: true, d: null });
+      await assert.rejects(store.logParams(run.id, { e: { nested: 1 } } as never), StoreInputError);
+      await assert.rejects(store.logParams(run.id, { f: NaN }), StoreInputError);
+    });
+
+    it('keeps metric series append-only, NaN included, with summaries', async () => {
+      const run = await store.createRun({ experiment: 'metrics' });
+      await store.appendMetrics(run.id, [
+        { name: 'loss', step: 0, value: 2, wallTime: 1000 },
+        { name: 'loss', step: 1, value: NaN, wallTime: 1001 },
+        { name: 'acc', step: 1, value: 0.5, wallTime: 1001 },
+      ]);
+      await store.appendMetrics(run.id, [{ name: 'loss', step: 1, value: 0.5, wallTime: 1002 }, { name: 'loss', step: 2, value: 1, wallTime: 1003 }]);
+      const series = await store.getMetrics(run.id);
+      assert.deepEqual(series.map((s) => s.name), ['acc', 'loss']);
+      const loss = series[1].points;
+      assert.deepEqual(loss.map((p) => p.step), [0, 1, 1, 2]); // the repeated step 1 is kept, in append order
+      assert.ok(Number.isNaN(loss[1].value));
+      assert.deepEqual(loss.map((p) => p.wallTime), [1000, 1001, 1002, 1003]);
+      assert.deepEqual((await store.getMetrics(run.id, ['acc'])).map((s) => s.name), ['acc']);
+      assert.deepEqual(await store.getMetrics(run.id, []), []);
+      const [acc, lossSummary] = await store.getMetricSummaries([run.id]);
+      assert.deepEqual({ ...lossSummary }, { runId: run.id, name: 'loss', count: 4, lastStep: 2, lastValue: 1, min: 0.5, max: 2, lastWallTime: 1003 });
+      assert.equal(acc.count, 1);
+      await assert.rejects(store.appendMetrics(run.id, [{ name: 'loss', step: -1, value: 1 }]), StoreInputError);
+      await assert.rejects(store.appendMetrics(run.id, [{ name: 'loss', step: 1.5, value: 1 }]), StoreInputError);
+      await assert.rejects(store.appendMetrics(run.id, [{ name: '', step: 1, value: 1 }]), StoreInputError);
+    });
+
+    it('thins a long series to maxPoints, keeping first, last and extremes', async () => {
+      const run = await store.createRun({ experiment: 'metrics' });
+      const points = Array.from({ length: 5000 }, (_, i) => ({ name: 'x', step: i, value: i === 2345 ? 100 : Math.sin(i / 50), wallTime: i }));
+      await store.appendMetrics(run.id, points);
+      const [series] = await store.getMetrics(run.id, ['x'], { maxPoints: 200 });
+      assert.ok(series.points.length <= 200 && series.points.length >= 150, `got ${series.points.length}`);
+      assert.equal(series.points[0].step, 0);
+      assert.equal(series.points.at(-1)!.step, 4999);
+      assert.ok(series.points.some((p) => p.step === 2345 && p.value === 100), 'the spike survives');
+      const steps = series.points.map((p) => p.step);
+      assert.deepEqual(steps, [...steps].sort((x, y) => x - y));
+    });
+
+    it('makes finished runs immutable except for tags', async () => {
+      const run = await store.createRun({ experiment: 'immutable' });
+      await store.setRunStatus(run.id, 'completed');
+      await assert.rejects(store.appendMetrics(run.id, [{ name: 'm', step: 0, value: 1 }]), RunFinishedError);
+      await assert.rejects(store.logParams(run.id, { a: 1 }), RunFinishedError);
+      await assert.rejects(store.appendLog(run.id, 'stdout', 'late\n'), RunFinishedError);
+      await assert.rejects(store.setRunStatus(run.id, 'failed'), RunFinishedError);
+      await assert.rejects(store.setRunStatus(run.id, 'running' as never), StoreInputError);
+      assert.equal(await store.requestRunStop(run.id, 'too late'), false);
+      await store.addTags(run.id, ['keep', 'keep', 'best']);
+      await store.removeTags(run.id, ['keep']);
+      assert.deepEqual((await store.getRun(run.id)).tags, ['best']);
+    });
+
+    it('throws NotFoundError for unknown ids', async () => {
+      const missing = 'no-such-id';
+      for (const call of [
+        () => store.getRun(missing), () => store.appendMetrics(missing, [{ name: 'm', step: 0, value: 1 }]),
+        () => store.logParams(missing, {}), () => store.setRunStatus(missing, 'completed'), () => store.getMetrics(missing),
+        () => store.appendLog(missing, 'log', 'x'), () => store.readLog(missing), () => store.listArtifacts(missing),
+        () => store.addTags(missing, ['t']), () => store.deleteRun(missing), () => store.requestRunStop(missing, 'r'),
+        () => store.getSweep(missing), () => store.getTrial(missing), () => store.requestSweepStop(missing, 'r'),
+        () => store.createTrial(missing, 0, {}), () => store.finishTrial(missing, null, 'failed'),
+      ]) {
+        await assert.rejects(call(), NotFoundError);
+      }
+    });
+
+    it('numbers log chunks per run and tails them', async () => {
+      const run = await store.createRun({ experiment: 'logs' });
+      assert.equal(await store.appendLog(run.id, 'stdout', 'one\n'), 1);
+      assert.equal(await store.appendLog(run.id, 'stderr', 'two\n'), 2);
+      assert.equal(await store.appendLog(run.id, 'log', 'three\n'), 3);
+      assert.deepEqual((await store.readLog(run.id)).map((c) => [c.seq, c.stream, c.text]), [[1, 'stdout', 'one\n'], [2, 'stderr', 'two\n'], [3, 'log', 'three\n']]);
+      assert.deepEqual((await store.readLog(run.id, { afterSeq: 1 })).map((c) => c.seq), [2, 3]);
+      assert.deepEqual((await store.readLog(run.id, { stream: 'stderr' })).map((c) => c.text), ['two\n']);
+      await assert.rejects(store.appendLog(run.id, 'weird' as never, 'x'), StoreInputError);
+    });
+
+    it('copies artifacts into the run folder and deletes them with the run', async () => {
+      const run = await store.createRun({ experiment: 'artifacts' });
+      const source = join(store.home, 'src-files');
+      mkdirSync(join(source, 'sub'), { recursive: true });
+      writeFileSync(join(source, 'model.bin'), 'weights');
+      writeFileSync(join(source, 'sub', 'cfg.json'), '{}');
+      const [file] = await store.logArtifact(run.id, join(source, 'model.bin'));
+      assert.equal(file.name, 'model.bin');
+      assert.equal(readFileSync(file.path, 'utf8'), 'weights');
+      const folder = await store.logArtifact(run.id, source, 'ckpt');
+      assert.deepEqual(folder.map((a) => a.name), ['ckpt/model.bin', 'ckpt/sub/cfg.json']);
+      writeFileSync(join(store.artifactsDir(run.id), 'written-by-trial.txt'), 'abc');
+      const registered = await store.registerArtifacts(run.id);
+      assert.ok(registered.some((a) => a.name === 'written-by-trial.txt' && a.size === 3));
+      assert.deepEqual((await store.listArtifacts(run.id)).map((a) => a.name), ['ckpt/model.bin', 'ckpt/sub/cfg.json', 'model.bin', 'written-by-trial.txt']);
+      await assert.rejects(store.logArtifact(run.id, join(source, 'model.bin'), '../escape'), StoreInputError);
+      await assert.rejects(store.logArtifact(run.id, join(source, 'missing.bin')), StoreInputError);
+      await assert.rejects(store.deleteRun(run.id), StoreInputError); // still running
+      await store.appendMetrics(run.id, [{ name: 'm', step: 0, value: 1 }]);
+      await store.setRunStatus(run.id, 'completed');
+      await store.deleteRun(run.id);
+      await assert.rejects(store.getRun(run.id), NotFoundError);
+      assert.equal(existsSync(store.runDir(run.id)), false);
+      assert.deepEqual(await store.getMetricSummaries([run.id]), []);
+    });
+
+    it('propagates a stop request from a run to its trial', async () => {
+      const sweep = await store.createSweep({ name: 'stop-sweep', experiment: 'stops', spec: { any: 'json' }, specDir: '/tmp', executor: 'local' });
+      const trial = await store.createTrial(sweep.id, 0, { x: 1 });
+      const claimed = (await store.claimTrial({ workerId: 'w', sweepId: sweep.id }))!;
+      assert.equal(await store.requestRunStop(claimed.run.id, 'user clicked stop'), true);
+      assert.equal((await store.getRun(claimed.run.id)).stopRequested, 'user clicked stop');
+      assert.equal((await store.getTrial(trial.id)).stopRequested, 'user clicked stop');
+      const queued = await store.createTrial(sweep.id, 1, { x: 2 });
+      await store.requestTrialStop(queued.id, 'cancelled');
+      const ended = await store.getTrial(queued.id);
+      assert.equal(ended.status, 'terminated');
+      assert.equal(ended.reason, 'cancelled');
+    });
+
+    it('round-trips sweeps and finds them by id or newest name', async () => {
+      const spec = { name: 's', nested: { values: [1, 'two'] } };
+      const first = await store.createSweep({ name: 'twice', experiment: 'sweeps', spec, specDir: '/work', executor: 'worker' });
+      await new Promise((r) => setTimeout(r, 5));
+      const second = await store.createSweep({ name: 'twice', experiment: 'sweeps', spec, specDir: '/work', executor: 'local' });
+      assert.deepEqual((await store.getSweep(first.id)).spec, spec);
+      assert.equal((await store.getSweep('twice')).id, second.id);
+      assert.equal(first.status, 'running');
+      await store.requestSweepStop(first.id, 'enough');
+      await store.requestSweepStop(first.id, 'second reason is ignored');
+      assert.equal((await store.getSweep(first.id)).stopRequested, 'enough');
+      await store.finishSweep(first.id, 'stopped', 'enough');
+      await store.finishSweep(first.id, 'completed', 'ignored: already ended');
+      const ended = await store.getSweep(first.id);
+      assert.equal(ended.status, 'stopped');
+      assert.equal(ended.reason, 'enough');
+      assert.ok((await store.listSweeps({ experiment: 'sweeps' })).length === 2);
+    });
+
+    it('claims each queued trial exactly once under concurrent claimers', async () => {
+      const sweep = await store.createSweep({ name: 'claims', experiment: 'claims', spec: {}, specDir: '/tmp', executor: 'worker' });
+      for (let n = 0; n < 12; n++) await store.createTrial(sweep.id, n, { n });
+      const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => store.claimTrial({ workerId: `w${i}`, sweepId: sweep.id })));
+      const got = claims.filter((c) => c !== null);
+      assert.equal(got.length, 12);
+      assert.equal(new Set(got.map((c) => c!.trial.id)).size, 12);
+      for (const claim of got) {
+        assert.equal(claim!.trial.status, 'running');
+        assert.equal(claim!.run.trialId, claim!.trial.id);
+        assert.equal(claim!.run.sweepId, sweep.id);
+        assert.deepEqual(claim!.run.params, claim!.trial.params);
+        assert.equal(claim!.trial.runId, claim!.run.id);
+      }
+      assert.equal(await store.claimTrial({ workerId: 'late', sweepId: sweep.id }), null);
+    });
+
+    it('claims in queue order, only from running sweeps of the asked executor', async () => {
+      const local = await store.createSweep({ name: 'order-local', experiment: 'claims', spec: {}, specDir: '/tmp', executor: 'local' });
+      const remote = await store.createSweep({ name: 'order-remote', experiment: 'claims', spec: {}, specDir: '/tmp', executor: 'worker' });
+      await store.createTrial(local.id, 0, {});
+      await store.createTrial(remote.id, 1, {});
+      await new Promise((r) => setTimeout(r, 5));
+      await store.createTrial(remote.id, 0, {});
+      assert.equal((await store.claimTrial({ workerId: 'w', sweepId: remote.id }))!.trial.number, 1); // queued first
+      await store.requestSweepStop(remote.id, 'stopping');
+      assert.equal(await store.claimTrial({ workerId: 'w', sweepId: remote.id }), null);
+      assert.equal(await store.claimTrial({ workerId: 'w', sweepId: local.id, executor: 'worker' }), null);
+      assert.equal((await store.claimTrial({ workerId: 'w', sweepId: local.id, executor: 'local' }))!.trial.sweepId, local.id);
+    });
+
+    it('fences every trial write by the lease holder', async () => {
+      const sweep = await store.createSweep({ name: 'lease', experiment: 'lease', spec: {}, specDir: '/tmp', executor: 'worker' });
+      const trial = await store.createTrial(sweep.id, 0, { lr: 0.1 });
+      const { run } = (await store.claimTrial({ workerId: 'holder', sweepId: sweep.id }))!;
+      assert.equal(await store.heartbeat(trial.id, 'holder'), true);
+      assert.equal(await store.heartbeat(trial.id, 'intruder'), false);
+      assert.equal(await store.setTrialProcess(trial.id, 'intruder', { pid: 1, gpu: null, command: 'x' }), false);
+      assert.equal(await store.setTrialProcess(trial.id, 'holder', { pid: 4242, gpu: '1', command: 'node t.js' }), true);
+      assert.equal((await store.getRun(run.id)).command, 'node t.js');
+      const output = { stdoutOffset: 10, stderrOffset: 3, logs: [{ stream: 'stdout' as const, text: 'hello\n' }], points: [{ name: 'loss', step: 1, value: 0.5 }], params: { seen: true } };
+      assert.equal(await store.ingestTrialOutput(trial.id, 'intruder', output), false);
+      assert.equal(await store.ingestTrialOutput(trial.id, 'holder', output), true);
+      const after = await store.getTrial(trial.id);
+      assert.deepEqual([after.stdoutOffset, after.stderrOffset, after.pid, after.gpu], [10, 3, 4242, '1']);
+      assert.equal((await store.getMetrics(run.id))[0].points.length, 1);
+      assert.deepEqual((await store.getRun(run.id)).params, { lr: 0.1, seen: true });
+      assert.equal(await store.finishTrial(trial.id, 'intruder', 'completed'), false);
+      assert.equal(await store.finishTrial(trial.id, 'holder', 'completed', { exitCode: 0 }), true);
+      assert.equal(await store.finishTrial(trial.id, 'holder', 'failed'), false); // finished trials stay finished
+      assert.equal((await store.getRun(run.id)).status, 'completed');
+      assert.equal(await store.heartbeat(trial.id, 'holder'), false);
+    });
+
+    it('re-queues a silent worker\'s trial as a new attempt, then fails it after max retries', async () => {
+      const sweep = await store.createSweep({ name: 'requeue', experiment: 'lease', spec: {}, specDir: '/tmp', executor: 'worker' });
+      const trial = await store.createTrial(sweep.id, 0, {});
+      const first = (await store.claimTrial({ workerId: 'dead-1', sweepId: sweep.id }))!;
+      assert.deepEqual(await store.requeueStaleTrials(sweep.id, { graceMs: 60_000, maxRetries: 1 }), []); // fresh heartbeat
+      const later = Date.now() + 61_000;
+      const [action] = await store.requeueStaleTrials(sweep.id, { graceMs: 60_000, maxRetries: 1, now: later });
+      assert.equal(action.action, 'requeued');
+      assert.match(action.reason, /^worker dead-1 lost: no heartbeat for 6\d\.\d s \(grace 60 s\)$/);
+      const lostRun = await store.getRun(first.run.id);
+      assert.equal(lostRun.status, 'failed');
+      assert.equal(lostRun.reason, action.reason);
+      assert.equal(await store.ingestTrialOutput(trial.id, 'dead-1', { stdoutOffset: 1, stderrOffset: 0, logs: [], points: [] }), false);
+      const second = (await store.claimTrial({ workerId: 'dead-2', sweepId: sweep.id }))!;
+      assert.equal(second.trial.attempt, 2);
+      assert.notEqual(second.run.id, first.run.id);
+      assert.equal(second.trial.stdoutOffset, 0);
+      const [final] = await store.requeueStaleTrials(sweep.id, { graceMs: 60_000, maxRetries: 1, now: later + 61_000 });
+      assert.equal(final.action, 'failed');
+      const failed = await store.getTrial(trial.id);
+      assert.equal(failed.status, 'failed');
+      assert.match(failed.reason!, /retries exhausted \(1\)$/);
+      assert.deepEqual((await store.listRuns({ trialId: trial.id })).map((r) => r.status), ['failed', 'failed']);
+    });
+
+    it('hands a trial over between holders and back to the queue on request', async () => {
+      const sweep = await store.createSweep({ name: 'handover', experiment: 'lease', spec: {}, specDir: '/tmp', executor: 'local' });
+      const trial = await store.createTrial(sweep.id, 0, {});
+      await store.claimTrial({ workerId: 'old', sweepId: sweep.id });
+      assert.equal(await store.takeOverTrial(trial.id, 'someone-else', 'new'), false);
+      assert.equal(await store.takeOverTrial(trial.id, 'old', 'new'), true);
+      assert.equal(await store.heartbeat(trial.id, 'old'), false);
+      assert.equal(await store.requeueTrial(trial.id, 'old', 'not mine', { maxRetries: 2 }), null);
+      const action = await store.requeueTrial(trial.id, 'new', 'shutting down', { maxRetries: 2 });
+      assert.deepEqual(action, { trialId: trial.id, action: 'requeued', reason: 'shutting down' });
+      assert.equal((await store.getTrial(trial.id)).status, 'queued');
+    });
+
+    it('lets one controller hold a sweep at a time (compare-and-set)', async () => {
+      const sweep = await store.createSweep({ name: 'controllers', experiment: 'lease', spec: {}, specDir: '/tmp', executor: 'local' });
+      const results = await Promise.all(['c1', 'c2', 'c3'].map((c) => store.acquireSweepController(sweep.id, c, null)));
+      assert.equal(results.filter(Boolean).length, 1);
+      const holder = ['c1', 'c2', 'c3'][results.indexOf(true)];
+      assert.equal(await store.controllerHeartbeat(sweep.id, holder), true);
+      assert.equal(await store.acquireSweepController(sweep.id, 'c4', null), false);
+      assert.equal(await store.acquireSweepController(sweep.id, 'c4', holder), true);
+      assert.equal(await store.controllerHeartbeat(sweep.id, holder), false);
+      await store.releaseSweepController(sweep.id, 'c4');
+      assert.equal((await store.getSweep(sweep.id)).controllerId, null);
+    });
+
+    it('is shared by a second connection (another process sees the same data)', async () => {
+      const run = await store.createRun({ experiment: 'shared' });
+      const other = await openStore(url);
+      try {
+        await other.appendMetrics(run.id, [{ name: 'm', step: 0, value: 7 }]);
+        assert.equal((await store.getMetrics(run.id))[0].points[0].value, 7);
+      } finally {
+        await other.close();
+      }
+    });
+  });
+}

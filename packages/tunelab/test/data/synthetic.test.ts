@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { readGlueTsv } from '../../src/data/glue.js';
+import { generateParaphrasePairs, writeSyntheticParaphraseCorpus } from '../../src/data/synthetic.js';
+import { AutoTokenizer } from '../../src/tokenizers/auto.js';
+
+describe('synthetic paraphrase corpus', () => {
+  it('is a function of the seed: same seed, same bytes; another seed, other pairs', async () => {
+    const [a, b] = await Promise.all([1, 2].map(async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'tunelab-synth-'));
+      const files = await writeSyntheticParaphraseCorpus(dir, { seed: 5, trainSize: 300, devSize: 50 });
+      return Promise.all([files.train, files.dev, path.join(files.tokenizer, 'vocab.txt'), path.join(files.tokenizer, 'tokenizer.json')]
+        .map((file) => readFile(file, 'utf8')));
+    }));
+    assert.deepEqual(a, b);
+    assert.notDeepEqual(generateParaphrasePairs(6, 50), generateParaphrasePairs(5, 50));
+    assert.deepEqual(generateParaphrasePairs(5, 50), generateParaphrasePairs(5, 50));
+  });
+
+  it('is balanced, distinct, and reads back as MRPC with a tokenizer that knows every character', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tunelab-synth-'));
+    const files = await writeSyntheticParaphraseCorpus(dir, { seed: 42 });
+    const train = readGlueTsv('mrpc', files.train);
+    const dev = readGlueTsv('mrpc', files.dev);
+    assert.deepEqual([train.examples.length, dev.examples.length], [3000, 400]);
+    const positives = train.examples.filter((e) => e.label === 1).length / train.examples.length;
+    assert.ok(positives > 0.45 && positives < 0.55, `positive share ${positives}`);
+    const keys = new Set([...train.examples, ...dev.examples].map((e) => `${e.text}\t${e.textPair}`));
+    assert.equal(keys.size, 3400);
+    const tokenizer = await AutoTokenizer.fromPretrained(files.tokenizer);
+    assert.equal(tokenizer.vocabSize, 200);
+    assert.equal(tokenizer.modelMaxLength, 64);
+    const encodings = await tokenizer.encodeBatch(dev.examples.map((e) => [e.text, e.textPair!] as const));
+    assert.ok(encodings.every((e) => !e.input_ids.includes(tokenizer.unkTokenId) && e.input_ids.length <= 64));
+    // paraphrases and non-paraphrases share most words: the label is not given away by overlap alone
+    const overlap = (label: number) => {
+      const pairs = train.examples.filter((e) => e.label === label);
+      return pairs.reduce((sum, e) => {
+        const a = new Set(e.text.split(' '));
+        const b = e.textPair!.split(' ');
+        return sum + b.filter((w) => a.has(w)).length / b.length;
+      }, 0) / pairs.length;
+    };
+    assert.ok(Math.abs(overlap(1) - overlap(0)) < 0.15, `overlap ${overlap(1)} vs ${overlap(0)}`);
+  });
+});
