@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 function findTests(dir) {
   const out = [];
   for (const name of readdirSync(dir)) {
-    if (name === 'node_modules' || name === 'fixtures' || name === 'data') continue;
+    if (name === 'node_modules' || name === 'fixtures') continue;
     const path = join(dir, name);
     if (statSync(path).isDirectory()) out.push(...findTests(path));
     else if (name.endsWith('.test.ts')) out.push(path);

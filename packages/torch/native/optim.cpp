@@ -51,7 +51,7 @@ Napi::Value adamwSingle(const Napi::CallbackInfo& info) {
   auto steps = toDoubleList(info[3], "steps");
   auto h = readHyper(info, 4);
   auto grads = gradsOf(params);
-  at::NoGradGuard noGrad;
+  c10::NoGradGuard noGrad;
   for (size_t i = 0; i < params.size(); ++i) {
     auto& param = params[i];
     const auto& grad = grads[i];
@@ -80,7 +80,7 @@ Napi::Value adamwForeach(const Napi::CallbackInfo& info) {
   auto h = readHyper(info, 4);
   auto grads = gradsOf(params);
   if (params.empty()) return info.Env().Undefined();
-  at::NoGradGuard noGrad;
+  c10::NoGradGuard noGrad;
   if (h.weightDecay != 0) at::_foreach_mul_(params, 1 - h.lr * h.weightDecay);
 #if TORCH_VERSION_MAJOR >= 2
   at::_foreach_lerp_(expAvgs, grads, 1 - h.beta1);
@@ -113,7 +113,7 @@ Napi::Value adamwFused(const Napi::CallbackInfo& info) {
   auto h = readHyper(info, 4);
   auto grads = gradsOf(params);
   if (params.empty()) return info.Env().Undefined();
-  at::NoGradGuard noGrad;
+  c10::NoGradGuard noGrad;
   at::_foreach_add_(stepTensors, 1);
   at::_fused_adamw_(params, grads, expAvgs, expAvgSqs, /*max_exp_avg_sqs=*/{}, stepTensors, h.lr, h.beta1, h.beta2,
                     h.weightDecay, h.eps, /*amsgrad=*/false, /*maximize=*/false);
@@ -140,7 +140,7 @@ Napi::Value clipGradNorm(const Napi::CallbackInfo& info) {
   for (const auto& p : params)
     if (p.grad().defined()) grads.push_back(p.grad());
   if (grads.empty()) return Napi::Number::New(info.Env(), 0);
-  at::NoGradGuard noGrad;
+  c10::NoGradGuard noGrad;
   auto device = grads[0].device();
   std::vector<at::Tensor> norms;
   norms.reserve(grads.size());

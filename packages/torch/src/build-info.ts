@@ -23,6 +23,8 @@ export interface BuildInfo {
   fusedAdamW: boolean;
   /** F.scaledDotProductAttention uses libtorch's kernels (>= 2.0) rather than the explicit fallback. */
   nativeSdpa: boolean;
+  /** Where the loaded libtorch_cpu shared library lives (null when unknown). */
+  libraryPath: string | null;
   /** libtorch's full build configuration (torch.__config__.show()). */
   config: string;
 }
@@ -59,6 +61,15 @@ function cpuHasNativeBf16(): boolean {
   }
 }
 
+function loadedLibraryPath(): string | null {
+  try {
+    const line = readFileSync('/proc/self/maps', 'utf8').split('\n').find((l) => /libtorch_cpu\.so/.test(l));
+    return line ? line.slice(line.indexOf('/')) : null;
+  } catch {
+    return null;
+  }
+}
+
 export function buildInfo(): BuildInfo {
   const raw = native.buildInfo();
   const [major, minor] = raw.libtorch.split('.').map(Number);
@@ -80,6 +91,7 @@ export function buildInfo(): BuildInfo {
     cxx11Abi: raw.cxx11Abi,
     fusedAdamW: native.hasFusedAdamW(),
     nativeSdpa: major >= 2,
+    libraryPath: loadedLibraryPath(),
     config: raw.config,
   };
 }

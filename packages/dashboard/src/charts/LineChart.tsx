@@ -159,6 +159,8 @@ function buildOptions(
         width: s.width ?? 1.5,
         dash: s.dash,
         spanGaps: true,
+        // uPlot draws markers only where points are sparse; hollow ones read well on both themes.
+        points: { fill: theme.panel },
       })),
     ],
     hooks: {

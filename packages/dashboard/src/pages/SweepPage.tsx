@@ -1,7 +1,7 @@
 // A sweep: every trial's primary-metric curve (early-terminated trials dashed, reason on hover), the
 // hyperparameter-vs-metric scatter, parallel coordinates with brushing, the best trial, progress and the
 // compute that early termination saved. Curves and the trial list follow the sweep live.
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ECharts } from 'echarts/core';
 import { api, unwrap, type Point, type SweepDetail, type TrialRow } from '../api.js';
 import { useLoad, useStored, useThrottled } from '../hooks.js';
@@ -20,12 +20,8 @@ const CURVE_POINTS = 200;
 
 export function SweepPage({ id }: { id: string }) {
   const detail = useLoad(() => unwrap(api.sweeps[':id'].$get({ param: { id } })), [id]);
-  const curves = useLoad(async () => {
-    const body = await unwrap(api.sweeps[':id'].curves.$get({ param: { id }, query: { points: CURVE_POINTS } }));
-    return Object.fromEntries(body.series.map((s) => [s.runId, s.points])) as Record<string, Point[]>;
-  }, [id]);
+  const curves = useSweepCurves(id);
   const refreshDetail = useThrottled(detail.reload, 500);
-  const refreshCurves = useThrottled(curves.reload, 1500);
 
   useLive({ sweeps: [id] }, (event) => {
     if (event.type === 'hello') {
@@ -34,12 +30,7 @@ export function SweepPage({ id }: { id: string }) {
     } else if (event.type === 'sweep' && event.sweepId === id) {
       refreshDetail();
     } else if (event.type === 'metrics') {
-      curves.setData((all) => {
-        if (!all) return all;
-        const merged = appendPoints(all[event.runId] ?? [], event.points);
-        if (merged.length > 2 * CURVE_POINTS) refreshCurves();
-        return { ...all, [event.runId]: merged };
-      });
+      curves.append(event.runId, event.points);
       // Best values and last steps in the table move with the curves.
       refreshDetail();
     }
@@ -47,7 +38,66 @@ export function SweepPage({ id }: { id: string }) {
 
   if (detail.error) return <ErrorBox error={detail.error} />;
   if (!detail.data) return <div className="empty">Loading sweep…</div>;
-  return <SweepView detail={detail.data} curves={curves.data ?? {}} curvesError={curves.error} onChanged={detail.reload} />;
+  return <SweepView detail={detail.data} curves={curves.data} curvesError={curves.error} onChanged={detail.reload} />;
+}
+
+/** Trials per curves request: a 1,000-trial sweep's chart fills page by page instead of after one long wait. */
+const CURVE_PAGE = 100;
+
+/**
+ * Every trial's primary-metric curve, keyed by run id: loaded a page of trials at a time, extended by live
+ * points, and re-thinned per run (one small request) when live points pile up past twice the resolution.
+ */
+function useSweepCurves(sweepId: string) {
+  const [data, setData] = useState<Record<string, Point[]>>({});
+  const [error, setError] = useState<Error | null>(null);
+  const generation = useRef(0);
+  const metric = useRef<string | null>(null);
+
+  const reload = useCallback(async () => {
+    const mine = ++generation.current;
+    try {
+      for (let offset = 0; ; offset += CURVE_PAGE) {
+        const page = await unwrap(api.sweeps[':id'].curves.$get({ param: { id: sweepId }, query: { points: CURVE_POINTS, offset, limit: CURVE_PAGE } }));
+        if (mine !== generation.current) return;
+        metric.current = page.metric;
+        setData((all) => ({ ...(offset === 0 ? {} : all), ...Object.fromEntries(page.series.map((s) => [s.runId, s.points])) }));
+        if (offset + CURVE_PAGE >= page.total) break;
+      }
+      setError(null);
+    } catch (e) {
+      if (mine === generation.current) setError(e as Error);
+    }
+  }, [sweepId]);
+
+  const rethinning = useRef(new Set<string>());
+  const rethin = useCallback(async (runId: string) => {
+    if (!metric.current || rethinning.current.has(runId)) return;
+    rethinning.current.add(runId);
+    try {
+      const body = await unwrap(api.runs[':id'].metrics.$get({ param: { id: runId }, query: { names: [metric.current], points: CURVE_POINTS } }));
+      setData((all) => ({ ...all, [runId]: body.series[0]?.points ?? [] }));
+    } finally {
+      rethinning.current.delete(runId);
+    }
+  }, []);
+
+  const append = useCallback((runId: string, points: Point[]) => {
+    setData((all) => ({ ...all, [runId]: appendPoints(all[runId] ?? [], points) }));
+  }, []);
+
+  useEffect(() => {
+    for (const [runId, points] of Object.entries(data)) {
+      if (points.length > 2 * CURVE_POINTS) void rethin(runId).catch(setError);
+    }
+  }, [data, rethin]);
+
+  useEffect(() => {
+    setData({});
+    void reload();
+  }, [reload]);
+
+  return { data, error, reload: () => void reload(), append };
 }
 
 function SweepView({ detail, curves, curvesError, onChanged }: { detail: SweepDetail; curves: Record<string, Point[]>; curvesError: Error | null; onChanged: () => void }) {

@@ -5,8 +5,10 @@ export const verbs: ((program: Command) => void)[] = [
   (await import('./train.js')).register,
   (await import('./eval.js')).register,
   (await import('./predict.js')).register,
+  (await import('./demo.js')).register,
   (await import('./sweep.js')).register,
   (await import('./runs.js')).register,
   (await import('./worker.js')).register,
   (await import('./ui.js')).register,
+  (await import('./doctor.js')).register,
 ];

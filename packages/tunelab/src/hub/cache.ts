@@ -98,7 +98,7 @@ export async function storeFile(repoDir: string, commit: string, filename: strin
   const blob = blobPath(repoDir, etag);
   await mkdir(path.dirname(blob), { recursive: true });
   if (!(await isFile(blob))) {
-    const incomplete = `${blob}.incomplete`;
+    const incomplete = `${blob}.${process.pid}.incomplete`; // per process: two downloads of one blob do not clash
     try {
       await write(incomplete);
       await rename(incomplete, blob);

@@ -173,7 +173,7 @@ class HubRepo {
     const stored = await storeFile(this.dir, commit, filename, etag, async (tempFile) => {
       const blob = await this.call(() => downloadFile({ ...this.common(), path: filename, revision: commit, downloadInfo: info }));
       if (blob === null) throw new HubNetworkError(this.id, `${this.id}: ${filename} vanished during download`);
-      await this.call(() => pipeline(Readable.fromWeb(blob.stream() as never), createWriteStream(tempFile)));
+      await this.call(() => pipeline(Readable.fromWeb(blob.stream()), createWriteStream(tempFile)));
     });
     await writeRef(this.dir, this.revision, commit);
     return stored;

@@ -19,6 +19,9 @@ export interface QaPostprocessOptions {
 
 export interface NBestAnswer {
   text: string;
+  /** [start, end) of the answer in the context, in code points ([0, 0] for the null and "empty" answers). */
+  start: number;
+  end: number;
   startLogit: number;
   endLogit: number;
   probability: number;
@@ -83,14 +86,17 @@ export function postprocessQaPredictions(
     const best = stableSortBy(candidates, (c) => -c.score).slice(0, nBest);
     if (options.version2 && nullCandidate && !best.some((c) => c.offsets[0] === 0 && c.offsets[1] === 0)) best.push(nullCandidate);
     const map = codePointToUtf16Map(example.context);
-    let answers = best.map((c) => ({ text: sliceCodePoints(example.context, c.offsets[0], c.offsets[1], map), score: c.score, startLogit: c.startLogit, endLogit: c.endLogit }));
+    let answers = best.map((c) => ({
+      text: sliceCodePoints(example.context, c.offsets[0], c.offsets[1], map), start: c.offsets[0], end: c.offsets[1],
+      score: c.score, startLogit: c.startLogit, endLogit: c.endLogit,
+    }));
     if (answers.length === 0 || (answers.length === 1 && answers[0].text === '')) {
-      answers = [{ text: 'empty', score: 0, startLogit: 0, endLogit: 0 }, ...answers];
+      answers = [{ text: 'empty', start: 0, end: 0, score: 0, startLogit: 0, endLogit: 0 }, ...answers];
     }
     const top = Math.max(...answers.map((a) => a.score));
     const weights = answers.map((a) => Math.exp(a.score - top));
     const total = weights.reduce((sum, w) => sum + w, 0);
-    const ranked = answers.map((a, i) => ({ text: a.text, startLogit: a.startLogit, endLogit: a.endLogit, probability: weights[i] / total }));
+    const ranked = answers.map(({ score, ...answer }, i): NBestAnswer => ({ ...answer, probability: weights[i] / total }));
     result.nBest.set(example.id, ranked);
     if (!options.version2) {
       result.predictions.set(example.id, ranked[0].text);

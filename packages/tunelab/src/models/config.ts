@@ -139,7 +139,7 @@ export interface LabelOverrides {
   problemType?: ProblemType;
 }
 
-/** Applies label overrides to a raw config: a new num_labels without id2label gets LABEL_i names, like transformers. */
+/** Applies label overrides to a raw config: a changed num_labels without id2label gets LABEL_i names, like transformers. */
 export function applyLabelOverrides(raw: Record<string, unknown>, overrides: LabelOverrides): Record<string, unknown> {
   const out = { ...raw };
   if (overrides.id2label) {
@@ -147,8 +147,14 @@ export function applyLabelOverrides(raw: Record<string, unknown>, overrides: Lab
     out.label2id = overrides.label2id;
     delete out.num_labels;
   } else if (overrides.numLabels !== undefined) {
-    out.id2label = defaultId2label(overrides.numLabels);
-    out.label2id = overrides.label2id;
+    // like transformers' num_labels setter: names survive when the count is unchanged
+    const current = out.id2label as Record<string, string> | undefined;
+    if (!current || Object.keys(current).length !== overrides.numLabels) {
+      out.id2label = defaultId2label(overrides.numLabels);
+      out.label2id = overrides.label2id;
+    } else if (overrides.label2id) {
+      out.label2id = overrides.label2id;
+    }
     delete out.num_labels;
   } else if (overrides.label2id) {
     out.label2id = overrides.label2id;

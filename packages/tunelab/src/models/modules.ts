@@ -225,8 +225,11 @@ export class LayerNorm extends Module {
     this.bias = parameter([dim]);
   }
 
+  /** Normalises in the weights' dtype: under autocast a bf16 input is cast up, as CUDA autocast does for layer_norm
+   * (libtorch 1.13's CPU autocast leaves it mixed, which layer_norm rejects). */
   forward(x: Tensor): Tensor {
-    return F.layerNorm(x, [this.dim], this.weight, this.bias, this.eps);
+    const input = x.dtype === this.weight.dtype ? x : x.to(this.weight.dtype);
+    return F.layerNorm(input, [this.dim], this.weight, this.bias, this.eps);
   }
 
   override resetParameters(): void {

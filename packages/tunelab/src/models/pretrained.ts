@@ -106,6 +106,7 @@ export async function loadPretrained<M extends PreTrainedModel, C extends ModelC
   modelClass: ModelClass<M, C>, parseConfig: ConfigParser<C>, pathOrHubId: string, options: FromPretrainedOptions,
   resolved?: ResolvedConfig,
 ): Promise<M> {
+  checkDtype(options.dtype);
   const { raw, path } = resolved ?? await resolveConfig(pathOrHubId, options);
   const config = parseConfig(applyLabelOverrides(raw, options), path);
   const model = new modelClass(config);
@@ -130,6 +131,7 @@ export async function loadPretrained<M extends PreTrainedModel, C extends ModelC
 export function buildFromConfig<M extends PreTrainedModel, C extends ModelConfig>(
   modelClass: ModelClass<M, C>, parseConfig: ConfigParser<C>, config: C, options: FromConfigOptions,
 ): M {
+  checkDtype(options.dtype);
   const source = `${modelClass.name}.fromConfig`;
   const hasOverrides = options.numLabels !== undefined || options.id2label || options.label2id || options.problemType;
   const finalConfig = hasOverrides ? parseConfig(applyLabelOverrides(configToJson(config), options), source) : config;
@@ -138,9 +140,12 @@ export function buildFromConfig<M extends PreTrainedModel, C extends ModelConfig
   return model.train();
 }
 
-function place(model: PreTrainedModel, { device, dtype }: PlacementOptions): void {
+function checkDtype(dtype: DType | undefined): void {
   if (dtype && !['float32', 'float64', 'float16', 'bfloat16'].includes(dtype)) {
     throw new ModelError(`dtype ${dtype}: model parameters must be a float dtype`);
   }
+}
+
+function place(model: PreTrainedModel, { device, dtype }: PlacementOptions): void {
   if (device || dtype) model.to({ device, dtype });
 }

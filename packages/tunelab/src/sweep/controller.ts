@@ -165,16 +165,26 @@ class Controller {
 
   // --------------------------------------------------------------------------------- execution
 
-  /** After a restart: adopt the trial processes a dead local controller left running (or re-queue the lost ones). */
+  /**
+   * After a restart: adopt the trial processes a dead local controller left running, finish those that ended
+   * meanwhile, launch those it claimed but never started, and re-queue those whose process vanished.
+   */
   private async reattachOrphans(): Promise<void> {
     const trials = await this.store.listTrials(this.sweep.id);
     for (const trial of trials) {
       if (trial.status !== 'running' || trial.workerId === null || trial.workerId === this.id) continue;
-      if (!isIdentityDead(trial.workerId)) continue;
-      const handle = trial.pid === null || trial.runId === null ? null : this.executor.attach({
-        runId: trial.runId, runDir: this.store.runDir(trial.runId), pid: trial.pid,
-        stdoutOffset: trial.stdoutOffset, stderrOffset: trial.stderrOffset,
-      });
+      if (!isIdentityDead(trial.workerId) || trial.runId === null) continue;
+      const runDir = this.store.runDir(trial.runId);
+      let pid = trial.pid;
+      if (pid === null) {
+        const found = this.executor.findUnrecorded(trial.runId, runDir);
+        if (found === null) {
+          await this.relaunch(trial);
+          continue;
+        }
+        pid = found === 'exited' ? 0 : found.pid; // pid 0: no process to watch, only its exit status to read
+      }
+      const handle = this.executor.attach({ runId: trial.runId, runDir, pid, stdoutOffset: trial.stdoutOffset, stderrOffset: trial.stderrOffset });
       if (handle === null) {
         const action = await this.store.requeueTrial(trial.id, trial.workerId, `controller ${trial.workerId} died and the trial process is gone`, { maxRetries: this.spec.limits.max_retries });
         if (action) this.log(`trial ${trial.number} ${action.action}: ${action.reason}`);
@@ -182,9 +192,18 @@ class Controller {
       }
       if (!(await this.store.takeOverTrial(trial.id, trial.workerId, this.id))) continue;
       if (trial.gpu !== null) this.gpus.claim(trial.gpu);
-      this.log(`trial ${trial.number} re-attached (pid ${trial.pid}, run ${trial.runId})`);
-      this.track(trial.id, trial.gpu, superviseTrial(this.runner, { ...trial, workerId: this.id }, handle, this.spec));
+      this.log(`trial ${trial.number} re-attached (pid ${pid}, run ${trial.runId})`);
+      this.track(trial.id, trial.gpu, superviseTrial(this.runner, { ...trial, pid, workerId: this.id }, handle, this.spec));
     }
+  }
+
+  /** A trial claimed by a controller that died before starting its process: start it now, same attempt and run. */
+  private async relaunch(trial: Trial): Promise<void> {
+    if (!(await this.store.takeOverTrial(trial.id, trial.workerId!, this.id))) return;
+    const run = await this.store.getRun(trial.runId!);
+    const gpu = this.gpus.size === 0 ? null : this.gpus.take();
+    this.log(`trial ${trial.number} was claimed but never started; starting it now`);
+    this.track(trial.id, gpu, runClaimedTrial(this.runner, { trial: { ...trial, workerId: this.id }, run }, this.sweep, this.spec, gpu));
   }
 
   private async launchQueued(): Promise<void> {

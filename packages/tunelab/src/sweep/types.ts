@@ -62,7 +62,7 @@ export interface ExitInfo {
 
 /** A launched (or re-attached) trial process. */
 export interface TrialHandle {
-  /** Process group id (signals go to the whole group). */
+  /** Process group id (signals go to the whole group); 0 for an attempt that had already exited when attached. */
   readonly pid: number;
   /** Output batches until the process has exited and its output is drained; one consumer. */
   readonly reports: AsyncIterable<OutputBatch>;

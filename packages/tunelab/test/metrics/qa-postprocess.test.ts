@@ -15,8 +15,8 @@ describe('QA post-processing (HF postprocess_qa_predictions)', () => {
     const result = postprocessQaPredictions([example], [window], [row({ 0: 2, 4: 1, 7: 5 })], [row({ 0: 2, 7: 4, 8: 1 })]);
     assert.equal(result.predictions.get('q'), 'Paris');
     const nBest = result.nBest.get('q')!;
-    assert.deepEqual(nBest.slice(0, 3).map((a) => [a.text, a.startLogit + a.endLogit]),
-      [['Paris', 9], ['Paris.', 6], ['capital 😀 is Paris', 5]]);
+    assert.deepEqual(nBest.slice(0, 3).map((a) => [a.text, a.start, a.end, a.startLogit + a.endLogit]),
+      [['Paris', 17, 22, 9], ['Paris.', 17, 23, 6], ['capital 😀 is Paris', 4, 22, 5]]);
     assert.equal(nBest.length, 20);
     const total = nBest.reduce((sum, a) => sum + a.probability, 0);
     assert.ok(Math.abs(total - 1) < 1e-12);

@@ -66,6 +66,17 @@ describe('model configs', () => {
     rejects({ problem_type: 'ranking' }, /problem_type/);
   });
 
+  test('a numLabels override renames labels only when the count changes (transformers\' num_labels setter)', async () => {
+    const named = configFolder(JSON.stringify({
+      model_type: 'bert', vocab_size: 10, hidden_size: 4, num_attention_heads: 1, num_hidden_layers: 1,
+      intermediate_size: 4, id2label: { 0: 'neg', 1: 'pos' },
+    }));
+    const load = (numLabels: number) =>
+      AutoModelForSequenceClassification.fromPretrained(named, { numLabels, fromScratch: true }).then((m) => m.config);
+    assert.deepEqual((await load(2)).id2label, { 0: 'neg', 1: 'pos' });
+    assert.deepEqual((await load(4)).label2id, { LABEL_0: 0, LABEL_1: 1, LABEL_2: 2, LABEL_3: 3 });
+  });
+
   test('wrong types and bad combinations fail, naming the field and the values', () => {
     rejects({ hidden_size: '64' }, /forModel\('bert'\): hidden_size: .*number/);
     rejects({ hidden_size: 100, num_attention_heads: 12 }, /hidden_size 100 is not a multiple of num_attention_heads 12/);

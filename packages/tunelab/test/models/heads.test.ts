@@ -14,7 +14,7 @@ import {
   RobertaEmbeddings, type BertConfig, type DistilBertConfig, type ElectraForPreTraining, type PreTrainedModel,
 } from '../../src/models/index.js';
 import {
-  captureWarnings, crossEntropy, FIXTURES, gelu, layerNorm, loadFixture, logSoftmax, matVec, modelInputs,
+  captureWarnings, crossEntropy, FIXTURES, gelu, layerNorm, loadFixture, matVec, modelInputs,
   relativeError, rows, values,
 } from './helpers.js';
 
@@ -248,8 +248,6 @@ describe('DistilBERT', () => {
       w.get('vocab_layer_norm.weight')!, w.get('vocab_layer_norm.bias')!, 1e-12);
     assertClose(mlmOut.logits.select(0, 0).select(0, 2),
       matVec(w.get('distilbert.embeddings.word_embeddings.weight')!, w.get('vocab_projector.bias')!, transformed));
-    const probabilities = logSoftmax(Array.from(values(mlmOut.logits.select(0, 0).select(0, 2))));
-    assert.ok(Math.abs(probabilities.reduce((s, v) => s + Math.exp(v), 0) - 1) < 1e-9);
   });
 
   test('sinusoidal_pos_embds: a fixed sin/cos table that is not trained', () => {

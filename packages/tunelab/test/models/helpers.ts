@@ -7,7 +7,7 @@ import type { Tensor } from '@tunelab/torch';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const FIXTURES = join(HERE, '../fixtures/tiny-bert');
-export const LEGACY_BIN = join(HERE, '../fixtures/legacy-bin');
+export const LEGACY_BIN = join(HERE, '../fixtures/tiny-bert/pretraining-legacy-bin');
 /** ../shared beside the repository root (read-only data: configs, GLUE, SQuAD). */
 export const SHARED = resolve(HERE, '../../../..', '../shared');
 
@@ -15,10 +15,13 @@ export const SHARED = resolve(HERE, '../../../..', '../shared');
 export const DEVICE = (process.env.TUNELAB_TEST_DEVICE ?? 'cpu') as 'cpu' | 'cuda';
 export const AUTOCAST = process.env.TUNELAB_TEST_AUTOCAST === 'bf16' ? 'bfloat16' : null;
 
-/** The fixture README's float32 tolerances, or looser ones under bf16 autocast (8-bit mantissa matmuls). */
+/**
+ * The fixture README's float32 tolerances, or looser ones under bf16 autocast (8-bit mantissa matmuls).
+ * `zeroGradient`: how far (as a share of the global gradient norm) a gradient that is zero by symmetry may stray.
+ */
 export const TOLERANCE = AUTOCAST
-  ? { output: 3e-2, grad: 1.5e-1, trajectory: 1e-2 }
-  : { output: 1e-5, grad: 1e-4, trajectory: 1e-4 };
+  ? { output: 3e-2, grad: 1.5e-1, trajectory: 5e-2, zeroGradient: 1e-3 }
+  : { output: 1e-5, grad: 1e-4, trajectory: 1e-4, zeroGradient: 1e-6 };
 
 export function withPrecision<T>(fn: () => T): T {
   return AUTOCAST ? torch.autocast({ device: DEVICE, dtype: AUTOCAST }, fn) : fn();

@@ -132,7 +132,7 @@ async function checkGradients(
     }
     if (zeroBySymmetry.has(param)) {
       const noise = Math.hypot(...values(actual));
-      assert.ok(noise < 10 * NOISE_SHARE * globalNorm, `${name} ${param}: gradient ${noise} should be zero`);
+      assert.ok(noise < TOLERANCE.zeroGradient * globalNorm, `${name} ${param}: gradient ${noise} should be zero`);
     } else {
       const error = relativeError(actual, expected);
       record(`${name} vs ${source}`, 'gradients', error);

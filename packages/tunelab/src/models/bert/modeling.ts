@@ -6,13 +6,11 @@ import * as torch from '@tunelab/torch';
 import type { Tensor } from '@tunelab/torch';
 import {
   checkEncoderInputs, checkSpanLabels, questionAnsweringLoss, sequenceClassificationLoss, splitSpanLogits, tokenLoss,
-  type BaseModelOutput, type MaskedLMInputs, type MaskedLMOutput, type PreTrainingInputs, type PreTrainingOutput,
-  type QuestionAnsweringInputs, type QuestionAnsweringOutput, type SequenceClassificationInputs,
+  type BaseModelOutput, type QuestionAnsweringInputs, type QuestionAnsweringOutput, type SequenceClassificationInputs,
   type SequenceClassifierOutput, type TokenClassificationInputs, type TokenClassifierOutput,
 } from '../heads.js';
 import {
-  ACTIVATIONS, additiveAttentionMask, Dropout, Embedding, LayerNorm, Linear, Module, multiHeadAttention, parameter,
-  vocabularyDecoder,
+  ACTIVATIONS, additiveAttentionMask, Dropout, Embedding, LayerNorm, Linear, Module, multiHeadAttention,
 } from '../modules.js';
 import { PreTrainedModel, type EncoderInputs } from '../pretrained.js';
 import { parseBertConfig, type BertConfig } from './config.js';

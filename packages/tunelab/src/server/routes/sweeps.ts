@@ -9,7 +9,12 @@ import type { Point } from '../series.js';
 import type { Store, Sweep } from '../../track/store.js';
 
 const idParam = z.strictObject({ id: idSchema });
-const curvesQuery = z.strictObject({ points: pointsSchema.optional() });
+const curvesQuery = z.strictObject({
+  points: pointsSchema.optional(),
+  /** Trials in number order, a page at a time: a 1,000-trial sweep fills its chart progressively. */
+  offset: z.coerce.number().int().min(0).max(1_000_000).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
 const stopBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() });
 
 const DEFAULT_CURVE_POINTS = 200;
@@ -47,10 +52,11 @@ export function sweepRoutes(deps: Deps) {
     })
     .get('/:id/curves', validParams(idParam), validQuery(curvesQuery), async (c) => {
       const sweep = await store.getSweep(c.req.valid('param').id);
-      const points = c.req.valid('query').points ?? DEFAULT_CURVE_POINTS;
+      const { points = DEFAULT_CURVE_POINTS, offset = 0, limit = 1000 } = c.req.valid('query');
       const detail = await loadSweepDetail(store, sweep);
       const metric = detail.objective.metric;
-      const withRuns = detail.trials.filter((t) => t.runId !== null);
+      const started = detail.trials.filter((t) => t.runId !== null);
+      const withRuns = started.slice(offset, offset + limit);
       const series: { trialId: string; runId: string; points: Point[] }[] = [];
       for (let i = 0; i < withRuns.length; i += CURVE_CONCURRENCY) {
         const batch = withRuns.slice(i, i + CURVE_CONCURRENCY);
@@ -61,7 +67,7 @@ export function sweepRoutes(deps: Deps) {
         }));
         series.push(...loaded);
       }
-      return c.json({ sweepId: sweep.id, metric, series });
+      return c.json({ sweepId: sweep.id, metric, total: started.length, offset, series });
     })
     .post('/:id/stop', validParams(idParam), validJson(stopBody), async (c) => {
       const { id } = c.req.valid('param');

@@ -61,6 +61,16 @@ export class LocalExecutor implements Executor {
     if (!alive && !existsSync(join(trial.runDir, EXIT_FILE))) return null;
     return new LocalTrialHandle(trial.pid, trial.runDir, { stdout: trial.stdoutOffset, stderr: trial.stderrOffset }, this.pollMs, this.killGraceMs);
   }
+
+  /**
+   * Whether an attempt whose pid was never recorded (its launcher died between spawning and recording) did
+   * start: its process group (found by TUNELAB_RUN_ID on Linux), or 'exited' when only its exit status is left.
+   */
+  findUnrecorded(runId: string, runDir: string): { pid: number } | 'exited' | null {
+    const pid = findProcessGroupOf(runId);
+    if (pid !== null) return { pid };
+    return existsSync(join(runDir, EXIT_FILE)) ? 'exited' : null;
+  }
 }
 
 /**
@@ -68,6 +78,7 @@ export class LocalExecutor implements Executor {
  * TUNELAB_RUN_ID=<runId> (guards against a recycled pid); elsewhere any live process counts.
  */
 export function isTrialProcessAlive(pid: number, runId: string): boolean {
+  if (pid <= 0) return false; // kill(0 or negative) would address our own group or everyone
   try {
     process.kill(pid, 0);
   } catch (error) {
@@ -210,11 +221,30 @@ function readExitCode(runDir: string): number | null {
   }
 }
 
+/** The process group leader whose environment carries TUNELAB_RUN_ID=<runId> (Linux only; null elsewhere). */
+function findProcessGroupOf(runId: string): number | null {
+  if (!existsSync('/proc/self/environ')) return null;
+  const marker = `TUNELAB_RUN_ID=${runId}`;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) !== Number(entry) || fields[0] === 'Z') continue; // group leaders only
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(marker)) return Number(entry);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return null;
+}
+
 /**
  * Whether any live (non-zombie) process is left in process group `pgid`. Linux: scans /proc (a zombie member
  * may linger where PID 1 does not reap); elsewhere: kill(-pgid, 0).
  */
 export function groupRunning(pgid: number): boolean {
+  if (pgid <= 0) return false;
   if (!existsSync('/proc/self/stat')) {
     try {
       process.kill(-pgid, 0);
@@ -238,6 +268,7 @@ export function groupRunning(pgid: number): boolean {
 
 /** Whether `pid` runs and is not a zombie (an orphan's zombie may linger where PID 1 does not reap). */
 function processRunning(pid: number): boolean {
+  if (pid <= 0) return false;
   try {
     process.kill(pid, 0);
   } catch (error) {
@@ -252,6 +283,7 @@ function processRunning(pid: number): boolean {
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  if (pgid <= 0) return; // no process (see TrialHandle.pid); never signal our own group
   try {
     process.kill(-pgid, signal);
   } catch {
