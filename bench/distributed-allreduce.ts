@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   sink.on('data', (c: Buffer) => { stdout += c.toString(); });
   await launch({
     nprocPerNode: 2, masterPort: 29641, stdout: sink,
-    argv: [process.execPath, '--conditions=development', '--import', 'tsx', fileURLToPath(import.meta.url), '--repeats', String(repeats)],
+    argv: [process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), '--repeats', String(repeats)],
   });
   const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`no result from rank 0:\n${stdout}`);
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   const bytes = r.numel * 4;
   const gbps = (seconds: number) => bytes / seconds / 1e9;
 
-  const peer = spawnSync('/usr/bin/python3', [join(here, 'distributed-peer.py'), 'allreduce', String(r.numel), String(repeats)], { encoding: 'utf8' });
+  const peer = spawnSync(process.env.PYTHON ?? '/usr/bin/python3', [join(here, 'distributed-peer.py'), 'allreduce', String(r.numel), String(repeats)], { encoding: 'utf8' });
   const peerSeconds = peer.status === 0 ? (JSON.parse(peer.stdout.trim().split('\n').at(-1)!) as { seconds: number }).seconds : NaN;
   if (peer.status !== 0) console.error(`python peer failed: ${peer.stderr}`);
 

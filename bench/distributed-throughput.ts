@@ -83,7 +83,7 @@ async function twoRanks(mode: GradientSyncMode, port: number): Promise<Measured>
   const args = ['--steps', String(steps), '--warmup', String(warmup), '--seq', String(seq), '--batch', String(batch), '--mode', mode];
   await launch({
     nprocPerNode: 2, masterPort: port, stdout: sink,
-    argv: [process.execPath, '--conditions=development', '--import', 'tsx', fileURLToPath(import.meta.url), ...args],
+    argv: [process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...args],
   });
   const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`no result from rank 0:\n${stdout}`);
@@ -91,7 +91,7 @@ async function twoRanks(mode: GradientSyncMode, port: number): Promise<Measured>
 }
 
 function peer(world: number, configPath: string): Measured | null {
-  const run = spawnSync('/usr/bin/python3', [join(here, 'distributed-peer.py'), 'train', String(world), configPath,
+  const run = spawnSync(process.env.PYTHON ?? '/usr/bin/python3', [join(here, 'distributed-peer.py'), 'train', String(world), configPath,
     String(seq), String(batch), String(steps), String(warmup)], { encoding: 'utf8' });
   if (run.status !== 0) {
     console.error(`python peer (${world} ranks) failed: ${run.stderr.trim().split('\n').at(-1)}`);
