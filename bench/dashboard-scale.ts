@@ -60,6 +60,7 @@ try {
   console.log(`${'  peer: the whole series, unsampled'.padEnd(44)} ${fullMs.toFixed(0).padStart(6)} ms ${(full.length / 1024).toFixed(0).padStart(8)} KiB`);
   console.log(`  ratio: ${(full.length / one.bytes).toFixed(1)}× fewer bytes to the browser`);
   await time('sweep page summary (1,000 trials)', `/api/sweeps/${sweep.id}`);
+  await time('sweep curves, first page of 100 trials (cold)', `/api/sweeps/${sweep.id}/curves?points=200&limit=100`);
   const cold = await time('sweep curves, 200 points × every trial (cold)', `/api/sweeps/${sweep.id}/curves?points=200`);
   const warm = await time('sweep curves again (finished runs cached)', `/api/sweeps/${sweep.id}/curves?points=200`);
   console.log(`  ratio: ${(cold.ms / warm.ms).toFixed(1)}× faster when cached; ${((runCount * full.length) / cold.bytes).toFixed(0)}× fewer bytes than every point of every trial`);

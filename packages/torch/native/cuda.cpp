@@ -9,15 +9,23 @@ namespace {
 
 namespace allocator = c10::cuda::CUDACachingAllocator;
 
+// The device asked for, after CUDA's lazy initialisation (which sets up the caching allocator's statistics;
+// an empty CUDA tensor triggers it the same way on every libtorch version).
 c10::DeviceIndex deviceIndex(const Napi::Value& value) {
   if (!at::hasCUDA()) throw ArgError("CUDA is not available");
-  if (isNullish(value)) return c10::cuda::current_device();
-  if (value.IsString()) {
+  c10::DeviceIndex index;
+  if (isNullish(value)) {
+    index = c10::cuda::current_device();
+  } else if (value.IsString()) {
     auto device = toDevice(value);
     if (!device.is_cuda()) throw ArgError("expected a CUDA device, got '" + deviceName(device) + "'");
-    return device.has_index() ? device.index() : c10::cuda::current_device();
+    index = device.has_index() ? device.index() : c10::cuda::current_device();
+  } else {
+    index = static_cast<c10::DeviceIndex>(toInt(value, "device"));
   }
-  return static_cast<c10::DeviceIndex>(toInt(value, "device"));
+  if (index < 0 || index >= c10::cuda::device_count()) throw ArgError("CUDA device " + std::to_string(index) + " does not exist");
+  (void)at::empty({0}, at::TensorOptions().device(at::kCUDA, index));
+  return index;
 }
 
 // Index 0 of each StatArray is StatType::AGGREGATE (the enum moved namespaces across libtorch versions).
@@ -40,7 +48,7 @@ Napi::Value resetPeakMemoryStats(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 Napi::Value emptyCache(const Napi::CallbackInfo& info) {
-  if (!at::hasCUDA()) throw ArgError("CUDA is not available");
+  deviceIndex(info.Env().Undefined());  // initialises CUDA first, like torch.cuda.empty_cache
   allocator::emptyCache();
   return info.Env().Undefined();
 }

@@ -116,11 +116,15 @@ c10::intrusive_ptr<CollectiveBackend> createNccl(const c10::intrusive_ptr<c10d::
                                                  milliseconds timeout) {
 #ifdef USE_C10D_NCCL
   // Blocking wait makes Work::wait() throw when the timeout passes (instead of the watchdog tearing the
-  // process down), which is how a hung peer becomes a TorchError. The user's own setting wins.
+  // process down), which is how a hung peer becomes a TorchError. The user's own setting wins. torch 2.2 renamed
+  // the variables (TORCH_ prefix) and warns about the old names.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 2)
   setenv("TORCH_NCCL_BLOCKING_WAIT", "1", 0);
-  setenv("NCCL_BLOCKING_WAIT", "1", 0);
   setenv("TORCH_NCCL_ASYNC_ERROR_HANDLING", "0", 0);
+#else
+  setenv("NCCL_BLOCKING_WAIT", "1", 0);
   setenv("NCCL_ASYNC_ERROR_HANDLING", "0", 0);
+#endif
   auto options = c10d::ProcessGroupNCCL::Options::create();
   options->timeout = timeout;
   return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, size, options);
@@ -198,6 +202,12 @@ Napi::Value createGroup(const Napi::CallbackInfo& info) {
 Napi::Value destroyGroup(const Napi::CallbackInfo& info) {
   if (!info[0].IsExternal()) throw ArgError("process group handle expected");
   auto* holder = info[0].As<Napi::External<GroupHolder>>().Data();
+#if defined(USE_C10D_NCCL) && (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4))
+  // torch >= 2.4 wants NCCL groups shut down before destruction (what destroy_process_group does).
+  if (holder->backend && holder->backendName == "nccl") {
+    static_cast<c10d::ProcessGroupNCCL*>(holder->backend.get())->shutdown();
+  }
+#endif
   holder->backend.reset();
   holder->store.reset();
   return info.Env().Undefined();

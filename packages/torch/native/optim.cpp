@@ -2,6 +2,8 @@
 // and clip_grad_norm_. Parameter bookkeeping (groups, state, steps) lives in src/optim.ts.
 #include "tensor_handle.h"
 
+#include <c10/core/GradMode.h>
+
 #include <cmath>
 
 namespace tl {

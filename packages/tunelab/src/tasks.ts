@@ -274,12 +274,12 @@ function qaSplit(name: string, dataset: QaDataset, set: FeatureSet, info: QaFeat
       });
       const records = dataset.examples.map((example) => {
         const text = post.predictions.get(example.id)!;
-        const chosen = post.nBest.get(example.id)!.find((answer) => answer.text === text);
+        const chosen = post.nBest.get(example.id)!.find((answer) => answer.text === text)!;
+        const hasSpan = chosen.end > chosen.start; // not the null answer, nor HF's "empty" placeholder
         return {
           id: example.id, prediction_text: text,
-          answer_start: text === '' ? null : chosen?.start ?? null,
-          answer_end: text === '' ? null : chosen?.end ?? null,
-          score: chosen?.probability ?? 0,
+          answer_start: hasSpan ? chosen.start : null, answer_end: hasSpan ? chosen.end : null,
+          score: chosen.probability,
           ...(labeled ? { references: example.answers.map((a) => a.text) } : {}),
         };
       });

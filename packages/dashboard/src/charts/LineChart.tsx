@@ -43,6 +43,7 @@ export interface ChartElement extends HTMLDivElement {
 }
 
 const TOOLTIP_RADIUS_PX = 48;
+const MAX_FOCUS_SERIES = 150;
 
 /** Steps are integers: tick increments 1, 2, 5, 10, 20, 50, … so the axis never reads "2.5". */
 const INTEGER_INCREMENTS = Array.from({ length: 13 }, (_, e) => [1, 2, 5].map((m) => m * 10 ** e)).flat();
@@ -50,6 +51,7 @@ const INTEGER_INCREMENTS = Array.from({ length: 13 }, (_, e) => [1, 2, 5].map((m
 export function LineChart(props: LineChartProps) {
   const holder = useRef<ChartElement>(null);
   const tip = useRef<HTMLDivElement>(null);
+  const marker = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot | null>(null);
   const zoomed = useRef(false);
   const latest = useRef(props);
@@ -66,7 +68,7 @@ export function LineChart(props: LineChartProps) {
     const el = holder.current;
     if (!el) return;
     const theme = readTheme();
-    const options = buildOptions(latest, theme, el.clientWidth || 600, height, tip, zoomed);
+    const options = buildOptions(latest, theme, el.clientWidth || 600, height, { tip, marker }, zoomed);
     const u = new uPlot(options, alignedData(latest.current), el);
     chart.current = u;
     el.__uplot = u;
@@ -94,6 +96,7 @@ export function LineChart(props: LineChartProps) {
     <div className="chart" data-testid={props.testId} data-series={props.series.filter((s) => !s.ghost).length}>
       <div ref={holder} />
       <div ref={tip} className="chart-tip" role="tooltip" />
+      <div ref={marker} className="chart-marker" />
     </div>
   );
 }
@@ -118,7 +121,7 @@ function buildOptions(
   theme: ChartTheme,
   width: number,
   height: number,
-  tip: { current: HTMLDivElement | null },
+  overlay: { tip: { current: HTMLDivElement | null }; marker: { current: HTMLDivElement | null } },
   zoomed: { current: boolean },
 ): uPlot.Options {
   const p = props.current;
@@ -142,9 +145,12 @@ function buildOptions(
     legend: { show: false },
     focus: { alpha: 0.25 },
     cursor: {
-      focus: { prox: TOOLTIP_RADIUS_PX },
+      // Dimming the other series redraws every curve on each focus change: fine for tens of series, not for
+      // a 1,000-trial sweep, where the tooltip and the marker alone show which curve is under the cursor.
+      focus: { prox: p.series.length > MAX_FOCUS_SERIES ? -1 : TOOLTIP_RADIUS_PX },
       drag: { x: true, y: false },
-      points: { size: 7 },
+      // 'all' marks every series at the cursor (a few runs); 'nearest' draws its own single marker.
+      points: { show: p.tooltip === 'all', size: 7 },
     },
     scales: {
       x: { time: p.xKind === 'time' },
@@ -164,7 +170,7 @@ function buildOptions(
       })),
     ],
     hooks: {
-      setCursor: [(u) => updateTooltip(u, props.current, tip.current, theme)],
+      setCursor: [(u) => updateTooltip(u, props.current, overlay.tip.current, overlay.marker.current, theme)],
       setSelect: [() => { zoomed.current = true; }],
       ready: [(u) => u.over.addEventListener('dblclick', () => { zoomed.current = false; })],
     },
@@ -202,11 +208,12 @@ function nearestNonNull(ys: (number | null | undefined)[], idx: number): number 
   return null;
 }
 
-function updateTooltip(u: uPlot, props: LineChartProps, tip: HTMLDivElement | null, theme: ChartTheme): void {
-  if (!tip) return;
+function updateTooltip(u: uPlot, props: LineChartProps, tip: HTMLDivElement | null, marker: HTMLDivElement | null, theme: ChartTheme): void {
+  if (!tip || !marker) return;
   const hit = nearestSeries(u, props.series);
   if (!hit) {
     tip.style.display = 'none';
+    marker.style.display = 'none';
     return;
   }
   const series = props.series[hit.seriesIdx - 1];
@@ -237,6 +244,12 @@ function updateTooltip(u: uPlot, props: LineChartProps, tip: HTMLDivElement | nu
   // Place the box beside the point, flipped to stay inside the plot.
   const left = u.valToPos(xValue, 'x') + u.bbox.left / devicePixelRatio;
   const top = (u.cursor.top ?? 0) + u.bbox.top / devicePixelRatio;
+  if (props.tooltip !== 'all') {
+    marker.style.display = 'block';
+    marker.style.left = `${left}px`;
+    marker.style.top = `${u.valToPos((u.data[hit.seriesIdx] as number[])[hit.dataIdx], 'y') + u.bbox.top / devicePixelRatio}px`;
+    marker.style.borderColor = series.color;
+  }
   tip.style.display = 'block';
   const width = tip.offsetWidth;
   const flip = left + 16 + width > u.width;

@@ -29,14 +29,14 @@ export function RunPage({ id }: { id: string }) {
     } else if (event.type === 'run' && event.run.id === id) {
       detail.setData((d) => (d ? { ...d, run: event.run } : d));
     } else if (event.type === 'metrics' && event.runId === id) {
-      series.setData((all) => {
-        const merged = appendPoints(all?.[event.name] ?? [], event.points);
-        // Too many raw live points: refetch the downsampled history instead of growing forever.
-        if (merged.length > 2 * CHART_POINTS) refetchSeries();
-        return { ...(all ?? {}), [event.name]: merged };
-      });
+      series.setData((all) => ({ ...(all ?? {}), [event.name]: appendPoints(all?.[event.name] ?? [], event.points) }));
     }
   });
+
+  // Too many raw live points: refetch the downsampled history instead of growing forever.
+  useEffect(() => {
+    if (Object.values(series.data ?? {}).some((points) => points.length > 2 * CHART_POINTS)) refetchSeries();
+  }, [series.data, refetchSeries]);
 
   if (detail.error) return <ErrorBox error={detail.error} />;
   if (!detail.data) return <div className="empty">Loading run…</div>;

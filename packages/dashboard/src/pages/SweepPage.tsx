@@ -41,6 +41,15 @@ export function SweepPage({ id }: { id: string }) {
   return <SweepView detail={detail.data} curves={curves.data} curvesError={curves.error} onChanged={detail.reload} />;
 }
 
+function mergeLonger(current: Record<string, Point[]>, loaded: Record<string, Point[]>): Record<string, Point[]> {
+  const merged = { ...current };
+  for (const [runId, points] of Object.entries(loaded)) {
+    const mine = current[runId];
+    if (!mine || mine.length === 0 || points.length === 0 || points[points.length - 1][0] >= mine[mine.length - 1][0]) merged[runId] = points;
+  }
+  return merged;
+}
+
 /** Trials per curves request: a 1,000-trial sweep's chart fills page by page instead of after one long wait. */
 const CURVE_PAGE = 100;
 
@@ -56,13 +65,23 @@ function useSweepCurves(sweepId: string) {
 
   const reload = useCallback(async () => {
     const mine = ++generation.current;
+    const loaded: Record<string, Point[]> = {};
+    let shownAt = 0;
     try {
       for (let offset = 0; ; offset += CURVE_PAGE) {
         const page = await unwrap(api.sweeps[':id'].curves.$get({ param: { id: sweepId }, query: { points: CURVE_POINTS, offset, limit: CURVE_PAGE } }));
         if (mine !== generation.current) return;
         metric.current = page.metric;
-        setData((all) => ({ ...(offset === 0 ? {} : all), ...Object.fromEntries(page.series.map((s) => [s.runId, s.points])) }));
-        if (offset + CURVE_PAGE >= page.total) break;
+        for (const s of page.series) loaded[s.runId] = s.points;
+        const last = offset + CURVE_PAGE >= page.total;
+        // Show the first page at once, then at most every 2 s: each update redraws every curve.
+        if (offset === 0 || last || Date.now() - shownAt > 2000) {
+          shownAt = Date.now();
+          const snapshot = { ...loaded };
+          // Live points that arrived meanwhile are newer than the page: keep whichever series is longer.
+          setData((all) => (offset === 0 ? snapshot : mergeLonger(all, snapshot)));
+        }
+        if (last) break;
       }
       setError(null);
     } catch (e) {

@@ -25,7 +25,7 @@ function withControllerOptions(command: Command): Command {
   return command
     .option('--store <url>', STORE_HELP)
     .option('--gpus <ids>', 'GPU ids for local trials, one per trial (default: $CUDA_VISIBLE_DEVICES or nvidia-smi)')
-    .option('--poll <ms>', 'controller period in milliseconds', positiveInt, 500)
+    .option('--poll <ms>', 'controller period in milliseconds', positiveInt, 250)
     .option('--kill-grace <ms>', 'SIGTERM → SIGKILL grace for terminated trials, milliseconds', positiveInt, 10_000)
     .option('--quiet', 'print only the final status');
 }

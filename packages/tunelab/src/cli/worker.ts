@@ -9,7 +9,7 @@ export function register(program: Command): void {
   program.command('worker')
     .description('Run trials of sweeps started with `tunelab sweep run --executor worker`')
     .option('--store <url>', STORE_HELP)
-    .option('--sweep <id>', 'only this sweep; exit when it ends')
+    .option('--sweep <sweep>', 'only this sweep (id or name); exit when it ends')
     .option('--slots <n>', 'trials at a time (default: one per GPU, else 1)', positiveInt)
     .option('--gpus <ids>', 'GPU ids, one per trial (default: $CUDA_VISIBLE_DEVICES or nvidia-smi)')
     .option('--poll <ms>', 'queue polling period in milliseconds', positiveInt, 1000)
@@ -20,9 +20,10 @@ export function register(program: Command): void {
         const onSignal = () => abort.abort();
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
-        if (flags.sweep !== undefined) await store.getSweep(flags.sweep); // unknown id: exit 2 now, not an idle loop
+        // An id or a name (the newest sweep so named); unknown: exit 2 now rather than idle forever.
+        const sweepId = flags.sweep === undefined ? undefined : (await store.getSweep(flags.sweep)).id;
         const summary = await runWorker(store, {
-          sweepId: flags.sweep, slots: flags.slots, gpus: detectGpus(flags.gpus), pollMs: flags.poll,
+          sweepId, slots: flags.slots, gpus: detectGpus(flags.gpus), pollMs: flags.poll,
           killGraceMs: flags.killGrace, signal: abort.signal,
           log: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
         });

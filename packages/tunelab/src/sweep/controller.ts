@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Store, Sweep, SweepExecutor, Trial } from '../track/store.js';
+import { NotFoundError, type Store, type Sweep, type SweepExecutor, type Trial } from '../track/store.js';
 import { specFromJson, withSeed, type SweepSpec } from './spec.js';
 import { createSampler } from './samplers/index.js';
 import { createPolicy } from './policies/index.js';
@@ -94,11 +94,11 @@ class Controller {
     this.spec = specFromJson(sweep.spec, `sweep ${sweep.id}`);
     this.sampler = createSampler(this.spec);
     this.policy = createPolicy(this.spec.early_termination);
-    this.pollMs = options.pollMs ?? 500;
-    this.executor = new LocalExecutor({ pollMs: Math.min(this.pollMs, 250), killGraceMs: options.killGraceMs });
+    this.pollMs = options.pollMs ?? 250;
+    this.executor = new LocalExecutor({ pollMs: Math.min(this.pollMs, 100), killGraceMs: options.killGraceMs });
     this.gpus = new GpuPool(options.gpus ?? []);
     this.log = options.log ?? (() => undefined);
-    this.runner = { store, executor: this.executor, workerId: this.id, heartbeatMs: options.heartbeatMs ?? 1000, checkMs: this.pollMs, log: this.log };
+    this.runner = { store, executor: this.executor, workerId: this.id, heartbeatMs: options.heartbeatMs ?? 1000, checkMs: Math.min(this.pollMs, 200), log: this.log };
   }
 
   async run(): Promise<SweepOutcome> {
@@ -130,8 +130,8 @@ class Controller {
     const limits = this.spec.limits;
     await this.requeueStale();
     let trials = await this.store.listTrials(this.sweep.id);
-    this.reportTransitions(trials);
     const view = await this.judgeTrials(trials);
+    this.reportTransitions(trials);
     await this.recordBest(trials);
 
     const stopReason = this.sweep.stopRequested ?? this.timeoutReason();
@@ -292,7 +292,11 @@ class Controller {
     for (const runId of runIds) {
       const count = counts.get(runId) ?? 0;
       if (this.series.get(runId)?.count === count) continue;
-      const [series] = await this.store.getMetrics(runId, [metric]);
+      // A finished trial's run may have been deleted (dashboard): it then simply has no curve.
+      const [series] = await this.store.getMetrics(runId, [metric]).catch((error: unknown) => {
+        if (error instanceof NotFoundError) return [];
+        throw error;
+      });
       const points = series?.points ?? [];
       this.series.set(runId, { runId, count, values: points.map((p) => p.value), steps: points.map((p) => p.step) });
     }
@@ -353,8 +357,8 @@ class Controller {
   }
 
   private async finish(trials: Trial[]): Promise<void> {
-    this.reportTransitions(trials);
     await this.judgeTrials(trials);
+    this.reportTransitions(trials);
     await this.recordBest(trials);
     const best = this.bestTrial(trials);
     const completed = trials.filter((t) => t.status === 'completed').length;
@@ -379,7 +383,8 @@ class Controller {
       if (before === trial.status) continue;
       this.lastStatus.set(trial.id, trial.status);
       if (trial.status === 'completed' || trial.status === 'failed' || trial.status === 'terminated') {
-        const best = trial.bestValue === null ? '' : ` (best ${this.spec.objective.primary_metric} ${fmt(trial.bestValue)} at step ${trial.bestStep})`;
+        const point = this.bestPoint(this.seriesOf(trial));
+        const best = point.value === null ? '' : ` (best ${this.spec.objective.primary_metric} ${fmt(point.value)} at step ${point.step})`;
         this.log(`trial ${trial.number} ${trial.status}${best}${trial.reason ? `: ${trial.reason}` : ''}`);
       }
     }

@@ -34,8 +34,8 @@ export async function runWorker(store: Store, options: WorkerOptions = {}): Prom
   const log = options.log ?? (() => undefined);
   const gpus = new GpuPool(options.gpus ?? []);
   const slots = options.slots ?? Math.max(1, gpus.size);
-  const executor = new LocalExecutor({ pollMs: Math.min(pollMs, 250), killGraceMs: options.killGraceMs });
-  const ctx: RunnerContext = { store, executor, workerId, heartbeatMs: options.heartbeatMs ?? 1000, checkMs: Math.min(pollMs, 500), log };
+  const executor = new LocalExecutor({ pollMs: Math.min(pollMs, 100), killGraceMs: options.killGraceMs });
+  const ctx: RunnerContext = { store, executor, workerId, heartbeatMs: options.heartbeatMs ?? 1000, checkMs: Math.min(pollMs, 200), log };
   const running = new Map<string, { promise: Promise<TrialOutcome>; maxRetries: number }>();
   const outcomes: TrialOutcome[] = [];
   const specs = new Map<string, SweepSpec>();

@@ -284,6 +284,7 @@ export class Store {
 
   /** Starts a run (status 'running', startedAt now). The experiment is created when missing. */
   async createRun(input: CreateRunInput): Promise<Run> {
+    if (input.name !== undefined) checkName('run name', input.name);
     const experiment = await this.getOrCreateExperiment(input.experiment);
     const id = newId();
     const params = checkParams(input.params ?? {});
@@ -344,8 +345,9 @@ export class Store {
       query = query.where('id', 'in', (eb) => eb.selectFrom('run_tags').select('run_id').where('tag', '=', tag));
     }
     if (filter.nameContains !== undefined) {
-      const escaped = filter.nameContains.replace(/[\\%_]/g, (c) => '\\' + c);
-      query = query.where(sql<boolean>`name like ${'%' + escaped + '%'} escape '\\'`);
+      // lower() on both sides: LIKE is case-insensitive on SQLite but not on PostgreSQL.
+      const escaped = filter.nameContains.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c);
+      query = query.where(sql<boolean>`lower(name) like ${'%' + escaped + '%'} escape '\\'`);
     }
     const direction = filter.order === 'oldest' ? 'asc' : 'desc';
     query = query.orderBy('started_at', direction).orderBy('id', direction);

@@ -12,6 +12,7 @@ import {
 } from '../tasks.js';
 import { AutoTokenizer } from '../tokenizers/auto.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { resolveStoreTarget } from '../track/connect.js';
 import type { Params } from '../track/store.js';
 import { checkTrainArgs, type TrainArgs } from './args.js';
 import { latestCheckpoint, listCheckpoints, removeIncompleteCheckpoints, type ResumeKey } from './checkpoint.js';
@@ -41,6 +42,7 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
   const outputDir = resolve(args.outputDir);
   const resumeFrom = checkOutputDir(outputDir, args.resume);
   const best = metricForBest(args.task, args.metricForBest);
+  if (args.track) resolveStoreTarget(args.store); // a malformed --store fails here, before any work
 
   // Read everything before writing anything.
   const modelHead = await readModelHead(args.model);
@@ -60,12 +62,12 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
     labels: data.labels, fromScratch: args.fromScratch, device, ignoreMismatchedSizes: args.ignoreMismatchedSizes,
   });
 
-  mkdirSync(outputDir, { recursive: true });
-  removeIncompleteCheckpoints(outputDir);
   const tracker = await openTracker({
     enabled: args.track, store: args.store, experiment: args.experiment ?? args.task, runName: args.runName,
   });
   try {
+    mkdirSync(outputDir, { recursive: true });
+    removeIncompleteCheckpoints(outputDir);
     tracker.logParams(runParams(args, { device, precision, outputDir, trainFeatures: trainSet.features.length }));
     if (resumeFrom) reporter.message(`resuming from ${resumeFrom}`);
     else if (args.resume === true) reporter.message(`no checkpoint in ${outputDir}: starting from scratch`);
@@ -90,8 +92,10 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
       onLog: (entry) => { reporter.log(entry); tracker.log(entry); },
       onProgress: (info) => reporter.progress(info),
       onCheckpoint: (dir) => reporter.message(`saved ${dir}`),
+      stopRequested: () => tracker.stopRequested(),
     });
     if (result.stoppedEarly) reporter.message(`early stopping at step ${result.state.globalStep}`);
+    if (result.stopReason) reporter.message(`stopped at step ${result.state.globalStep}: ${result.stopReason}`);
 
     const evaluations = evaluateAll(model, tokenizer, data.evalSplits, evalSettings);
     const tests = data.testSplit ? evaluateAll(model, tokenizer, [data.testSplit], evalSettings) : [];
@@ -108,7 +112,7 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
     writeJsonAtomic(resolve(outputDir, METRICS_FILE), metrics);
     tracker.log({ step: result.state.globalStep, epoch: lastEpoch, metrics });
     await tracker.logOutput(outputDir);
-    await tracker.finish('completed');
+    await tracker.finish(result.stopReason ? 'terminated' : 'completed', result.stopReason ?? undefined);
     return { outputDir, metrics, runId: tracker.runId, trackedAs: tracker.description };
   } catch (err) {
     await tracker.finish('failed', (err as Error).message).catch(() => undefined);

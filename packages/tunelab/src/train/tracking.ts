@@ -18,7 +18,9 @@ export interface Tracker {
   log(entry: LogEntry): void;
   /** Copies the final output folder (model, tokenizer, metrics, predictions; not checkpoints) into the run. */
   logOutput(outputDir: string): Promise<void>;
-  finish(status: 'completed' | 'failed', reason?: string): Promise<void>;
+  /** Why someone asked the run to stop (dashboard, sweep policy), as of the last flush; null to go on. */
+  stopRequested(): string | null;
+  finish(status: 'completed' | 'failed' | 'terminated', reason?: string): Promise<void>;
 }
 
 export interface TrackingOptions {
@@ -70,7 +72,11 @@ class StoreTracker implements Tracker {
     }
   }
 
-  async finish(status: 'completed' | 'failed', reason?: string): Promise<void> {
+  stopRequested(): string | null {
+    return this.client.stopRequested;
+  }
+
+  async finish(status: 'completed' | 'failed' | 'terminated', reason?: string): Promise<void> {
     await this.client.endRun(status, reason);
   }
 }
@@ -86,6 +92,7 @@ class ProtocolTracker implements Tracker {
   }
 
   async logOutput(): Promise<void> {}
+  stopRequested(): null { return null; }
   async finish(): Promise<void> {}
 }
 
@@ -95,5 +102,6 @@ class SilentTracker implements Tracker {
   logParams(): void {}
   log(): void {}
   async logOutput(): Promise<void> {}
+  stopRequested(): null { return null; }
   async finish(): Promise<void> {}
 }

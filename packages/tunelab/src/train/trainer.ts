@@ -69,6 +69,8 @@ export interface TrainerSetup {
   onLog?: (entry: LogEntry) => void;
   onProgress?: (info: ProgressInfo) => void;
   onCheckpoint?: (dir: string) => void;
+  /** Asked after every step; a reason (e.g. a stop requested from the dashboard) ends training there. */
+  stopRequested?: () => string | null;
   distributed?: Distributed;
 }
 
@@ -79,6 +81,8 @@ export interface TrainResult {
   trainRuntimeS: number;
   trainSamplesPerSecond: number;
   stoppedEarly: boolean;
+  /** Why training ended before its last step when someone asked it to; null otherwise. */
+  stopReason: string | null;
 }
 
 export const BEST_MODEL_DIR = 'best-model';
@@ -113,12 +117,13 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
   const runtimeBefore = state.trainRuntimeS;
   const elapsed = () => runtimeBefore + (performance.now() - startedAt) / 1000;
   let stoppedEarly = false;
+  let stopReason: string | null = null;
   let stepLosses: number[] = [];
   let lastLr = opts.lr * lrMultiplier(schedule, state.globalStep);
   let lastGradNorm = 0;
 
   model.train();
-  for (let epoch = state.epoch; epoch < epochs && state.globalStep < totalSteps && !stoppedEarly; epoch++) {
+  for (let epoch = state.epoch; epoch < epochs && state.globalStep < totalSteps && !stoppedEarly && !stopReason; epoch++) {
     const batches = setup.trainBatches(epoch);
     for (let i = state.batchInEpoch; i < batches.length && state.globalStep < totalSteps; i++) {
       // One optimizer step = one group of `gradAccum` micro-batches (the epoch's last group may be shorter).
@@ -167,7 +172,8 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
         });
         setup.onCheckpoint?.(dir);
       }
-      if (stoppedEarly) break;
+      stopReason = setup.stopRequested?.() ?? null;
+      if (stoppedEarly || stopReason) break;
       await new Promise((resolve) => setImmediate(resolve)); // let tracking writes and progress rendering run
     }
   }
@@ -175,7 +181,7 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
   if (state.best) restoreBestModel(model, opts.outputDir, state.best);
   state.trainRuntimeS = elapsed();
   return {
-    state, totalSteps, stoppedEarly,
+    state, totalSteps, stoppedEarly, stopReason,
     trainRuntimeS: state.trainRuntimeS,
     trainSamplesPerSecond: state.samplesSeen / Math.max(state.trainRuntimeS, 1e-9),
   };

@@ -38,7 +38,8 @@ for (const backend of backends) {
       assert.deepEqual(ids(await store.listRuns({ experiment: 'filters' })), [a.id, b.id].sort());
       assert.deepEqual(ids(await store.listRuns({ experiment: 'filters', status: 'failed' })), [b.id]);
       assert.deepEqual(ids(await store.listRuns({ tag: 'base' })), [a.id]);
-      assert.deepEqual(ids(await store.listRuns({ nameContains: '_1%' })), [c.id]);
+      assert.deepEqual(ids(await store.listRuns({ nameContains: '_1%' })), [c.id]); // % and _ are literal
+      assert.deepEqual(ids(await store.listRuns({ nameContains: 'MMA_1' })), [c.id], 'case-insensitive on both backends');
       assert.deepEqual(await store.listRuns({ experiment: 'no-such-experiment' }), []);
       const newestFirst = await store.listRuns({ experiment: 'filters' });
       assert.ok(newestFirst[0].startedAt >= newestFirst[1].startedAt);

@@ -1,8 +1,10 @@
-// Runs the real `tunelab` CLI (src/cli/main.ts through tsx) as a child process, for crash, worker and CLI tests.
+// Runs the `tunelab` CLI as a child process (through tsx), for crash, worker and CLI tests: by default the
+// fixture entry with only the store/sweep verbs (fast to start), with `main: true` the real src/cli/main.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const LEAN = fileURLToPath(new URL('./fixtures/cli-entry.ts', import.meta.url));
 
 export interface CliProcess {
   child: ChildProcess;
@@ -14,8 +16,17 @@ export interface CliProcess {
   waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
 }
 
-export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; detached?: boolean } = {}): CliProcess {
-  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', MAIN, ...args], {
+export interface CliOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  detached?: boolean;
+  /** Run the full src/cli/main.ts instead of the lean fixture entry. */
+  main?: boolean;
+}
+
+export function startCli(args: string[], options: CliOptions = {}): CliProcess {
+  const entry = options.main ? MAIN : LEAN;
+  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', entry, ...args], {
     env: { ...process.env, ...options.env }, cwd: options.cwd, detached: options.detached ?? false, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
@@ -54,7 +65,7 @@ export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
 }
 
 /** Runs the CLI to completion. */
-export async function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ code: number | string; output: string }> {
+export async function runCli(args: string[], options: CliOptions = {}): Promise<{ code: number | string; output: string }> {
   const cli = startCli(args, options);
   const code = await cli.exited;
   return { code, output: cli.output() };

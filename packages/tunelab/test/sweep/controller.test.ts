@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSpec } from '../../src/sweep/spec.js';
-import { createSweep, runSweep, type SweepOutcome } from '../../src/sweep/controller.js';
+import { ControllerBusyError, createSweep, runSweep, type SweepOutcome } from '../../src/sweep/controller.js';
 import type { Store, Trial } from '../../src/track/store.js';
 import { freshStore, sqliteBackend } from '../contracts/backends.js';
 
@@ -129,6 +129,17 @@ limits: { max_total_trials: 8, max_concurrent_trials: 2 }`, '--steps 1000 --slee
     assert.equal(outcome.sweep.status, 'stopped');
     assert.equal(outcome.sweep.reason, 'enough for today');
     assert.ok(outcome.trials.every((t) => t.status === 'terminated' && t.reason === 'sweep stopped: enough for today'));
+  });
+
+  it('refuses a second controller while the first one is alive', async () => {
+    const outcome = await run(`search_space: { x: { type: choice, values: [1] } }
+limits: { max_total_trials: 1 }`, '--steps 3 --sleep-ms 50', {
+      whileRunning: async (sweepId) => {
+        while ((await store.getSweep(sweepId)).controllerId === null) await new Promise((r) => setTimeout(r, 10));
+        await assert.rejects(runSweep(store, sweepId, { pollMs: 40 }), (e: Error) => e instanceof ControllerBusyError && /is being run by controller \S+ \(heartbeat \d+\.\d s ago\)/.test(e.message));
+      },
+    });
+    assert.equal(outcome.sweep.status, 'completed');
   });
 
   it('gives each running trial its own GPU through CUDA_VISIBLE_DEVICES', async () => {
