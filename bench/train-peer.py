@@ -1,10 +1,11 @@
 """PyTorch-Python peer of bench/train-throughput.ts: the same BERT sequence classifier, the same batches, the same
 optimizer math (AdamW with decay groups, linear schedule with warmup, gradient clipping, dropout 0.1), eager mode.
 
-Usage: python3 bench/train-peer.py BATCHES.bin CONFIG.json PRECISION(fp32|bf16) THREADS
+Usage: python3 bench/train-peer.py BATCHES.bin CONFIG.json PRECISION(fp32|bf16) THREADS [WARMUP_STEPS]
 BATCHES.bin (written by the TypeScript side): int32 little-endian words —
   count, then per batch: B, T, input_ids[B*T], attention_mask[B*T], token_type_ids[B*T], labels[B].
-Prints one JSON line: {"steps", "seconds", "real_tokens", "padded_tokens", "first_loss", "last_loss"}.
+The first WARMUP_STEPS steps (default 0) run untimed. Prints one JSON line of the timed steps:
+{"steps", "seconds", "real_tokens", "padded_tokens", "first_loss", "last_loss"}.
 """
 import json
 import math
@@ -101,6 +102,7 @@ def read_batches(path):
 
 def main():
     batches_path, config_path, precision, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    warmup_steps = int(sys.argv[5]) if len(sys.argv) > 5 else 0
     torch.set_num_threads(threads)
     torch.manual_seed(42)
     config = json.load(open(config_path))
@@ -116,6 +118,8 @@ def main():
     losses, real_tokens, padded_tokens = [], 0, 0
     start = time.perf_counter()
     for step, (ids, mask, types, labels) in enumerate(batches):
+        if step == warmup_steps:
+            losses, real_tokens, padded_tokens, start = [], 0, 0, time.perf_counter()
         factor = step / max(1, warmup) if step < warmup else max(0.0, (total - step) / max(1, total - warmup))
         for group in optimizer.param_groups:
             group["lr"] = 5e-5 * factor
@@ -129,7 +133,7 @@ def main():
         real_tokens += int(mask.sum())
         padded_tokens += mask.numel()
     seconds = time.perf_counter() - start
-    print(json.dumps({"steps": len(batches), "seconds": seconds, "real_tokens": real_tokens,
+    print(json.dumps({"steps": len(batches) - warmup_steps, "seconds": seconds, "real_tokens": real_tokens,
                       "padded_tokens": padded_tokens, "first_loss": losses[0], "last_loss": losses[-1]}))
 
 

@@ -99,7 +99,9 @@ for path in "${CARRY[@]}"; do
   payload=$((payload + b))
   printf '  %-22s %s\n' "$path" "$(mib "$b")"
 done
-tree=$(git ls-files -co --exclude-standard -z | xargs -0 -r stat -c '%s' 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
+# what travels besides: tracked and untracked-not-ignored files (a tracked file deleted here does not travel)
+tree=$(git ls-files -co --exclude-standard -z | while IFS= read -r -d '' f; do if [[ -f $f && ! -L $f ]]; then stat -c '%s' "$f"; fi; done \
+  | awk '{ s += $1 } END { print s + 0 }')
 printf '  %-22s %s\n' "carried payload" "$(mib "$payload")" "working tree" "$(mib "$tree")" \
   "total that travels" "$(mib $((payload + tree)))"
 if (( payload > MAX_PAYLOAD_MIB * 1048576 )); then echo "prepare: payload over $MAX_PAYLOAD_MIB MiB" >&2; exit 1; fi

@@ -90,6 +90,7 @@ describe('sweep page', () => {
     const running = TRIALS.findIndex((t) => t.end === 'running');
     const runId = seeded.trialRunIds[running]!;
     const nextStep = TRIALS[running].steps + 1;
+    await page.mouse.move(0, 0); // no tooltip over the screenshot
     const before = await drawnPoints(page, 'sweep-curves');
     await seeded.store.appendMetrics(runId, [{ name: 'val_loss', step: nextStep, value: valLoss(running, nextStep) }]);
     await page.waitForFunction((n) => Number((document.querySelector('[data-testid="sweep-curves"] > div') as HTMLElement).dataset.points) === n, before + 1, { timeout: 10_000 });
@@ -117,14 +118,21 @@ describe('run page', () => {
     assert.equal(await logs.locator('script').count(), 0, 'log text is never parsed as HTML');
     await h.screenshot('run-completed');
 
-    await page.goto(`${h.server.url}/runs/${seeded.runs.running}`);
+    // Arriving with the printed URL's fragment: the token is kept and removed from the address bar.
+    await page.goto(`${h.server.url}/runs/${seeded.runs.running}#token=${h.server.token}`);
     await waitForSeries(page, 'chart-train/loss', 3);
+    assert.ok(!page.url().includes('token'), `token left in the URL: ${page.url()}`);
     await page.getByTestId('connection').and(page.locator('[data-state="live"]')).waitFor();
     await seeded.store.appendLog(seeded.runs.running, 'stdout', 'step 21: loss 0.047\n');
     await seeded.store.appendMetrics(seeded.runs.running, [{ name: 'train/loss', step: 21, value: 1 / 21 }]);
     await page.getByTestId('logs').getByText('step 21: loss 0.047').waitFor({ timeout: 10_000 });
     await page.getByTestId('metric-train/loss').getByTestId('last-value').getByText('@ 21').waitFor({ timeout: 10_000 });
     await h.screenshot('run-live');
+
+    // Stop goes through the API with the token and lands in the store for whoever runs the run.
+    await page.getByRole('button', { name: 'Stop run' }).click();
+    await page.locator('.badge.stopping').first().waitFor({ timeout: 10_000 });
+    assert.equal((await seeded.store.getRun(seeded.runs.running)).stopRequested, 'stopped from the dashboard');
   });
 });
 
@@ -150,6 +158,19 @@ describe('runs table and compare', () => {
     assert.deepEqual(differing.sort(), ['batch_size', 'learning_rate']);
     await waitForSeries(page, 'compare-train/loss', 3);
     await h.screenshot('compare');
+  });
+
+  test('run names and tags are shown as text, never as markup', async () => {
+    const { page, seeded } = h;
+    const hostile = '<img src=x onerror="alert(1)">';
+    const run = await seeded.store.createRun({ experiment: 'glue-mrpc', name: hostile, tags: ['<script>alert(2)</script>'] });
+    await page.goto(`${h.server.url}/`);
+    const row = page.getByTestId('runs-table').locator(`tr[data-run-id="${run.id}"]`);
+    await row.waitFor();
+    assert.equal(await row.locator('a').first().innerText(), hostile);
+    assert.equal(await row.locator('img, script').count(), 0);
+    await page.goto(`${h.server.url}/runs/${run.id}`);
+    assert.equal(await page.getByTestId('run-name').innerText(), hostile);
   });
 
   test('no console errors, CSP violations or dialogs on any page', () => {

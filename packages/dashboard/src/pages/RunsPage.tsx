@@ -26,16 +26,19 @@ export function RunsPage() {
   const [page, setPage] = useState(0);
   const [selected, setSelected] = useState<string[]>([]);
   const [columns, setColumns] = useStored<Columns | null>('tunelab.runs.columns', null);
+  const [experiment, setExperiment] = useStored<string>('tunelab.runs.experiment', '');
+  const experiments = useLoad(() => unwrap(api.experiments.$get()), []);
 
   // Typing settles for 250 ms before it becomes a query.
   useEffect(() => {
     const timer = setTimeout(() => setQuery(text), 250);
     return () => clearTimeout(timer);
   }, [text]);
-  useEffect(() => setPage(0), [query, statuses, conditions, sort]);
+  useEffect(() => setPage(0), [query, statuses, conditions, sort, experiment]);
 
   const runs = useLoad(() => unwrap(api.runs.$get({
     query: {
+      experiment: experiment || undefined,
       q: query || undefined,
       status: statuses.length > 0 ? statuses : undefined,
       where: conditions.length > 0 ? conditions : undefined,
@@ -44,7 +47,7 @@ export function RunsPage() {
       limit: PAGE_SIZE,
       offset: page * PAGE_SIZE,
     },
-  })), [query, statuses.join(), conditions.join('\n'), sort.key, sort.order, page]);
+  })), [experiment, query, statuses.join(), conditions.join('\n'), sort.key, sort.order, page]);
 
   // The table refreshes quietly every 5 s: new runs and status changes appear without a reload.
   useEffect(() => {
@@ -66,6 +69,10 @@ export function RunsPage() {
     <div>
       <div className="page-head">
         <h1>Runs</h1>
+        <select value={experiment} onChange={(e) => setExperiment(e.target.value)} aria-label="experiment">
+          <option value="">All experiments</option>
+          {experiments.data?.experiments.map((x) => <option key={x.id} value={x.id}>{x.name}</option>)}
+        </select>
         <span className="sub">{runs.data ? `${total} run${total === 1 ? '' : 's'}` : 'loading…'}</span>
         <div className="actions">
           {selected.length > 0 && <button type="button" onClick={() => setSelected([])}>Clear selection</button>}

@@ -14,7 +14,7 @@ import { bestOf, fmt } from './policies/compare.js';
 import { LocalExecutor } from './executors/local.js';
 import { GpuPool } from './gpus.js';
 import { runClaimedTrial, superviseTrial, type RunnerContext, type TrialOutcome } from './runner.js';
-import type { Sampler, SweepView, TerminationPolicy, TrialView } from './types.js';
+import type { Sampler, SweepView, TerminationPolicy, TrialHandle, TrialView } from './types.js';
 
 export class ControllerBusyError extends Error {
   override name = 'ControllerBusyError';
@@ -174,27 +174,29 @@ class Controller {
     for (const trial of trials) {
       if (trial.status !== 'running' || trial.workerId === null || trial.workerId === this.id) continue;
       if (!isIdentityDead(trial.workerId) || trial.runId === null) continue;
-      const runDir = this.store.runDir(trial.runId);
-      let pid = trial.pid;
-      if (pid === null) {
-        const found = this.executor.findUnrecorded(trial.runId, runDir);
-        if (found === null) {
-          await this.relaunch(trial);
-          continue;
-        }
-        pid = found === 'exited' ? 0 : found.pid; // pid 0: no process to watch, only its exit status to read
-      }
-      const handle = this.executor.attach({ runId: trial.runId, runDir, pid, stdoutOffset: trial.stdoutOffset, stderrOffset: trial.stderrOffset });
-      if (handle === null) {
+      const found = this.findOrphan(trial, trial.runId);
+      if (found === 'never-started') {
+        await this.relaunch(trial);
+      } else if (found === 'lost') {
         const action = await this.store.requeueTrial(trial.id, trial.workerId, `controller ${trial.workerId} died and the trial process is gone`, { maxRetries: this.spec.limits.max_retries });
         if (action) this.log(`trial ${trial.number} ${action.action}: ${action.reason}`);
-        continue;
+      } else if (await this.store.takeOverTrial(trial.id, trial.workerId, this.id)) {
+        if (trial.gpu !== null) this.gpus.claim(trial.gpu);
+        this.log(`trial ${trial.number} re-attached (pid ${found.pid}, run ${trial.runId})`);
+        this.track(trial.id, trial.gpu, superviseTrial(this.runner, { ...trial, pid: found.pid, workerId: this.id }, found, this.spec));
       }
-      if (!(await this.store.takeOverTrial(trial.id, trial.workerId, this.id))) continue;
-      if (trial.gpu !== null) this.gpus.claim(trial.gpu);
-      this.log(`trial ${trial.number} re-attached (pid ${pid}, run ${trial.runId})`);
-      this.track(trial.id, trial.gpu, superviseTrial(this.runner, { ...trial, pid, workerId: this.id }, handle, this.spec));
     }
+  }
+
+  /** The orphaned attempt's process as a handle (running, or exited with a recorded status), or why there is none. */
+  private findOrphan(trial: Trial, runId: string): TrialHandle | 'never-started' | 'lost' {
+    const runDir = this.store.runDir(runId);
+    const offsets = { runId, runDir, stdoutOffset: trial.stdoutOffset, stderrOffset: trial.stderrOffset };
+    if (trial.pid !== null) return this.executor.attach({ ...offsets, pid: trial.pid }) ?? 'lost';
+    const unrecorded = this.executor.findUnrecorded(runId, runDir); // died between spawning and recording the pid
+    if (unrecorded === 'never-started') return 'never-started';
+    if (unrecorded === 'vanished') return 'lost';
+    return this.executor.attach({ ...offsets, pid: unrecorded === 'exited' ? 0 : unrecorded.pid }) ?? 'lost';
   }
 
   /** A trial claimed by a controller that died before starting its process: start it now, same attempt and run. */

@@ -19,7 +19,7 @@ after(async () => { await seeded?.cleanup(); });
 
 interface Hostile {
   name: string;
-  request: () => Promise<Response>;
+  request: () => Response | Promise<Response>;
   /** Acceptable refusal statuses. */
   status: number[];
 }

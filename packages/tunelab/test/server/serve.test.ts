@@ -34,7 +34,7 @@ test('serves over HTTP with a generated token; close() ends open live streams', 
     await server.close();
     // The stream ends (or errors) promptly instead of holding the server open.
     await reader.read().then(() => undefined, () => undefined);
-    assert.ok(Date.now() - started < 2000, `close took ${Date.now() - started} ms`);
+    assert.ok(Date.now() - started < 10_000, `close took ${Date.now() - started} ms: a live stream held the server open`);
   } finally {
     await seeded.cleanup();
   }

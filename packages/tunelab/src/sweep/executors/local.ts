@@ -4,7 +4,7 @@
 // no trial is lost and none runs twice. A wrapper shell writes the exit status to `exit_code` (temp + rename)
 // so it is known even to a process that did not start the trial.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -53,8 +53,9 @@ export class LocalExecutor implements Executor {
   }
 
   /**
-   * Re-attaches to a trial started by an earlier (now dead) controller. Null when the process is gone without
-   * having recorded an exit status (it was killed with its wrapper): the attempt is lost and must be re-queued.
+   * Re-attaches to a trial started by an earlier (now dead) controller (`pid` 0: known to have exited, only its
+   * output and exit status are left to read). Null when the process is gone without having recorded an exit
+   * status (it was killed with its wrapper): the attempt is lost and must be re-queued.
    */
   attach(trial: { runId: string; runDir: string; pid: number; stdoutOffset: number; stderrOffset: number }): TrialHandle | null {
     const alive = isTrialProcessAlive(trial.pid, trial.runId);
@@ -63,13 +64,22 @@ export class LocalExecutor implements Executor {
   }
 
   /**
-   * Whether an attempt whose pid was never recorded (its launcher died between spawning and recording) did
-   * start: its process group (found by TUNELAB_RUN_ID on Linux), or 'exited' when only its exit status is left.
+   * What became of an attempt whose pid was never recorded (its launcher died between spawning and recording):
+   * its process group (found by TUNELAB_RUN_ID on Linux), 'exited' (only its exit status is left), 'vanished'
+   * (it wrote output but is gone without a status) or 'never-started' (no trace at all).
    */
-  findUnrecorded(runId: string, runDir: string): { pid: number } | 'exited' | null {
+  findUnrecorded(runId: string, runDir: string): { pid: number } | 'exited' | 'vanished' | 'never-started' {
     const pid = findProcessGroupOf(runId);
     if (pid !== null) return { pid };
-    return existsSync(join(runDir, EXIT_FILE)) ? 'exited' : null;
+    if (existsSync(join(runDir, EXIT_FILE))) return 'exited';
+    const wroteOutput = [STDOUT_FILE, STDERR_FILE].some((file) => {
+      try {
+        return statSync(join(runDir, file)).size > 0;
+      } catch {
+        return false;
+      }
+    });
+    return wroteOutput ? 'vanished' : 'never-started';
   }
 }
 
@@ -121,7 +131,12 @@ class LocalTrialHandle implements TrialHandle {
   terminate(_reason: string): Promise<void> {
     this.terminating ??= (async () => {
       signalGroup(this.pid, 'SIGTERM');
-      const gone = await Promise.race([this.groupGone().then(() => true), sleep(this.killGraceMs).then(() => false)]);
+      const grace = new AbortController(); // cancelled once the group is gone, so no timer keeps the process alive
+      const gone = await Promise.race([
+        this.groupGone().then(() => true),
+        sleep(this.killGraceMs, false, { signal: grace.signal }).catch(() => false),
+      ]);
+      grace.abort();
       if (!gone) signalGroup(this.pid, 'SIGKILL');
       await this.groupGone();
       await this.exited;

@@ -1,0 +1,115 @@
+// Training throughput on CPU: BERT-mini (4 layers, hidden 256, 4 heads, intermediate 1024, bert-base-uncased
+// vocabulary) fine-tuned on MRPC's train set, batch 32, fp32 and bf16, padded to 128 and with dynamic padding +
+// length grouping — tunelab's trainer against the same training in PyTorch-Python (bench/train-peer.py) on the same
+// libtorch, with the very same batches. Prints real tokens/s, seconds per step and per epoch, and the ratios.
+//
+//   node --conditions=development --import tsx bench/train-throughput.ts [--steps 24] [--threads 2] [--full]
+//
+// --steps N times N batches spread evenly over the epoch (both sides, same batches) and extrapolates the epoch;
+// --full runs every batch of the epoch. The first 2 steps of each run are warm-up and not timed.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as torch from '@tunelab/torch';
+import { trainBatches, type Batch } from '../packages/tunelab/src/data/collate.js';
+import { sequenceClassificationFeatures } from '../packages/tunelab/src/data/features.js';
+import { readGlueTsv } from '../packages/tunelab/src/data/glue.js';
+import { AutoConfig, AutoModelForSequenceClassification } from '../packages/tunelab/src/models/auto.js';
+import { AutoTokenizer } from '../packages/tunelab/src/tokenizers/auto.js';
+import { train } from '../packages/tunelab/src/train/trainer.js';
+
+const { values: flags } = parseArgs({
+  options: { steps: { type: 'string', default: '24' }, threads: { type: 'string', default: '2' }, full: { type: 'boolean', default: false } },
+});
+const THREADS = Number(flags.threads);
+const WARMUP = 2;
+const SHARED = resolve(import.meta.dirname, '../../shared');
+const BERT = join(SHARED, 'data/models/bert-base-uncased');
+const MINI = {
+  vocab_size: 30522, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024,
+  max_position_embeddings: 512, type_vocab_size: 2, hidden_act: 'gelu', hidden_dropout_prob: 0.1,
+  attention_probs_dropout_prob: 0.1, layer_norm_eps: 1e-12, initializer_range: 0.02, pad_token_id: 0,
+};
+
+torch.setNumThreads(THREADS);
+const tokenizer = await AutoTokenizer.fromPretrained(BERT);
+const dataset = readGlueTsv('mrpc', join(SHARED, 'data/glue/MRPC/train.tsv'));
+const features = await sequenceClassificationFeatures(tokenizer, dataset, { maxLength: 128 });
+const work = mkdtempSync(join(tmpdir(), 'tunelab-bench-'));
+writeFileSync(join(work, 'config.json'), JSON.stringify({ ...MINI, model_type: 'bert' }));
+
+interface Measured { seconds: number; steps: number; realTokens: number; paddedTokens: number }
+
+/** The timed batches: warm-up ones first, then N spread evenly over the epoch (or all of it). */
+function pick(epoch: Batch[]): Batch[] {
+  if (flags.full) return epoch;
+  const n = Math.min(Number(flags.steps), epoch.length);
+  const spread = Array.from({ length: n }, (_, i) => epoch[Math.floor((i * epoch.length) / n)]);
+  return [...epoch.slice(0, WARMUP), ...spread];
+}
+
+const realTokens = (batches: Batch[]) => batches.reduce((s, b) => s + b.attention_mask.reduce((a, v) => a + v, 0), 0);
+
+async function runTunelab(batches: Batch[], precision: 'fp32' | 'bf16'): Promise<Measured> {
+  torch.manualSeed(42);
+  const config = AutoConfig.forModel('bert', MINI);
+  const model = AutoModelForSequenceClassification.fromConfig(config, { numLabels: 2 });
+  let started = 0;
+  await train({
+    model, trainBatches: () => batches, saveModel: () => {},
+    onProgress: (info) => { if (info.step === WARMUP) started = performance.now(); },
+    options: {
+      outputDir: work, epochs: 1, lr: 5e-5, weightDecay: 0.01, scheduler: 'linear', warmupRatio: 0.1, gradAccum: 1,
+      maxGradNorm: 1, device: 'cpu', precision, evalEvery: 'epoch', saveEvery: 1e9, logEvery: 1e9,
+      metricForBest: { name: 'eval_loss', greaterIsBetter: false }, resumeKey: {},
+    },
+  });
+  const timed = batches.slice(WARMUP);
+  model.dispose();
+  return { seconds: (performance.now() - started) / 1000, steps: timed.length, realTokens: realTokens(timed), paddedTokens: timed.reduce((s, b) => s + b.input_ids.length, 0) };
+}
+
+/** Writes the batches for train-peer.py (int32 words: count, then B, T, ids, mask, types, labels per batch). */
+function writeBatches(batches: Batch[], file: string): void {
+  const words: number[] = [batches.length];
+  for (const b of batches) {
+    words.push(b.size[0], b.size[1], ...b.input_ids, ...b.attention_mask, ...b.token_type_ids, ...(b.labels as Int32Array));
+  }
+  writeFileSync(file, Buffer.from(Int32Array.from(words).buffer));
+}
+
+function runPython(batches: Batch[], precision: 'fp32' | 'bf16'): Measured {
+  writeBatches(batches, join(work, 'all.bin'));
+  const result = spawnSync('/usr/bin/python3', [join(import.meta.dirname, 'train-peer.py'), join(work, 'all.bin'),
+    join(work, 'config.json'), precision, String(THREADS), String(WARMUP)], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`train-peer.py failed: ${result.stderr}`);
+  const out = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { seconds: number; steps: number; real_tokens: number; padded_tokens: number };
+  return { seconds: out.seconds, steps: out.steps, realTokens: out.real_tokens, paddedTokens: out.padded_tokens };
+}
+
+const rows: string[] = [];
+const line = (cells: (string | number)[]) => cells.map((c) => String(c).padStart(11)).join(' ');
+rows.push(line(['precision', 'batches', 'impl', 's/step', 'real tok/s', 's/epoch', 'speed ratio']));
+for (const precision of ['fp32', 'bf16'] as const) {
+  for (const padding of ['pad128', 'grouped'] as const) {
+    const epoch = trainBatches(features, {
+      batchSize: 32, seed: 42, epoch: 0, padId: tokenizer.padTokenId,
+      ...(padding === 'grouped' ? { groupByLength: true } : { groupByLength: false, padToMultipleOf: 128 }),
+    });
+    const batches = pick(epoch);
+    const ours = await runTunelab(batches, precision);
+    const peer = runPython(batches, precision);
+    for (const [impl, m] of [['tunelab', ours], ['pytorch', peer]] as const) {
+      const perStep = m.seconds / m.steps;
+      rows.push(line([precision, padding, impl, perStep.toFixed(3), (m.realTokens / m.seconds).toFixed(0),
+        (perStep * epoch.length).toFixed(1), impl === 'tunelab' ? `${(peer.seconds / peer.steps / perStep).toFixed(2)}×` : '']));
+    }
+    console.log(rows.slice(-2).join('\n'));
+  }
+}
+console.log(`\nBERT-mini on MRPC train (${features.features.length} examples, ${Math.ceil(features.features.length / 32)} steps/epoch), ` +
+  `batch 32, ${THREADS} threads, libtorch ${torch.buildInfo().libtorch}; ${flags.full ? 'whole epoch' : `${flags.steps} batches spread over the epoch`} ` +
+  `(epoch time extrapolated from s/step). speed ratio = PyTorch s/step ÷ tunelab s/step (> 1: tunelab faster).\n`);
+console.log(rows.join('\n'));

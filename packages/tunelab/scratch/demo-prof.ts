@@ -1,0 +1,26 @@
+import * as torch from '@tunelab/torch';
+import { AutoConfig, AutoModelForSequenceClassification } from '../src/models/auto.js';
+import { createOptimizer } from '../src/train/trainer.js';
+torch.setNumThreads(Number(process.argv[4] ?? 1));
+const prec = process.argv[2] ?? 'fp32';
+const H = Number(process.argv[3] ?? 128);
+const config = AutoConfig.forModel('bert', { vocab_size: 500, hidden_size: H, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 4 * H, max_position_embeddings: 64 });
+const model = AutoModelForSequenceClassification.fromConfig(config, { numLabels: 2 });
+const opt = createOptimizer(model, 1e-3, 0.01);
+const B = 32, T = 30;
+const ids = torch.randint(5, 500, [B, T]);
+const mask = torch.ones([B, T], { dtype: 'int64' });
+const labels = torch.randint(0, 2, [B]);
+const params = opt.paramGroups.flatMap((g) => g.params);
+const step = () => torch.scope(() => {
+  const run = () => model.forward({ input_ids: ids, attention_mask: mask, labels }).loss!;
+  const loss = prec === 'bf16' ? torch.autocast({ device: 'cpu', dtype: 'bfloat16' }, run) : run();
+  loss.backward();
+  torch.nn.utils.clipGradNorm(params, 1);
+  opt.step(); opt.zeroGrad();
+});
+for (let i = 0; i < 3; i++) step();
+const c0 = process.cpuUsage(); const t0 = performance.now();
+for (let i = 0; i < 20; i++) step();
+const c = process.cpuUsage(c0);
+console.log(prec, H, 'cpu ms/step', ((c.user + c.system) / 1000 / 20).toFixed(1), 'wall ms/step', ((performance.now() - t0) / 20).toFixed(1));

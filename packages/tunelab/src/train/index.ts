@@ -1,0 +1,29 @@
+// Public surface of train/: the fine-tuning job, the training loop and its parts (schedules, checkpoints, precision,
+// evaluation), and the saved-model eval/predict jobs.
+export { fineTune, saveModelFolder, type FineTuneResult } from './finetune.js';
+export {
+  train, createOptimizer, copyWeights, BEST_MODEL_DIR,
+  type Distributed, type ProgressInfo, type TrainerOptions, type TrainerSetup, type TrainResult,
+} from './trainer.js';
+export { runInference, toModelInputs, type BatchOutputs, type HostArray, type InferenceResult, type TrainableModel } from './inference.js';
+export { lrMultiplier, warmupSteps, SCHEDULERS, type Schedule, type SchedulerName } from './schedule.js';
+export {
+  saveCheckpoint, loadCheckpoint, listCheckpoints, latestCheckpoint, removeIncompleteCheckpoints, checkpointDir,
+  type BestMetric, type LogEntry, type LoadedCheckpoint, type ResumeKey, type TrainerState,
+} from './checkpoint.js';
+export {
+  resolveDevice, resolvePrecision, withAutocast, LossScaler, DEVICES, PRECISIONS,
+  type ComputeDevice, type DeviceFlag, type Precision, type PrecisionFlag,
+} from './precision.js';
+export {
+  TrainArgsSchema, EvalArgsSchema, PredictArgsSchema, parseArgs, readConfigFile, checkTrainArgs, flagName,
+  type TrainArgs, type EvalArgs, type PredictArgs,
+} from './args.js';
+export {
+  evaluateSplit, evaluateAll, mergedMetrics, writePredictions, evaluateSavedModel, predictWithSavedModel,
+  type EvalSettings, type SplitEvaluation, type EvalResult, type PredictResult,
+} from './evaluate.js';
+export { createReporter, chooseReporterMode, metricsTable, type Reporter, type ReporterMode, type RunSummary } from './progress.js';
+export { openTracker, type Tracker, type TrackingOptions } from './tracking.js';
+export { runDemo, type DemoOptions } from './demo.js';
+export { TrainConfigError, TrainInputError, isBadInput } from './errors.js';
