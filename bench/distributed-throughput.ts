@@ -112,28 +112,33 @@ function best(a: Measured | null, b: Measured | null): Measured | null {
 }
 
 async function main(): Promise<void> {
-  torch.setNumThreads(availableParallelism());
   const dir = mkdtempSync(join(tmpdir(), 'tunelab-bench-'));
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify(CONFIG));
-  let [one, after, overlap, peerOne, peerTwo]: (Measured | null)[] = [null, null, null, null, null];
+  let [one, oneThread, after, overlap, peerOne, peerTwo]: (Measured | null)[] = [null, null, null, null, null, null];
   for (let round = 0; round < rounds; round++) {
+    torch.setNumThreads(availableParallelism());
     one = best(one, train(null, 0));
+    torch.setNumThreads(1);
+    oneThread = best(oneThread, train(null, 0));
     after = best(after, await twoRanks('after-backward', 29643 + 2 * round));
     overlap = best(overlap, await twoRanks('overlap', 29653 + 2 * round));
     peerOne = best(peerOne, peer(1, configPath));
     peerTwo = best(peerTwo, peer(2, configPath));
   }
   rmSync(dir, { recursive: true, force: true });
-  if (!one || !after || !overlap) throw new Error('a configuration produced no measurement');
+  if (!one || !oneThread || !after || !overlap) throw new Error('a configuration produced no measurement');
 
   console.log(`BERT 4×256 (11M params) fp32 CPU, ${availableParallelism()} cores, batch ${batch} × ${seq} tokens per rank, ${steps} timed steps, best of ${rounds}`);
   const row = (name: string, m: Measured, peerValue: Measured | null) =>
     console.log(`  ${name.padEnd(40)} ${m.tokensPerSecond.toFixed(0).padStart(6)} tokens/s  ${m.secondsPerStep.toFixed(2)} s/step` +
       (peerValue ? `  (${(m.tokensPerSecond / peerValue.tokensPerSecond).toFixed(2)}× PyTorch: ${peerValue.tokensPerSecond.toFixed(0)})` : ''));
-  row('1 rank', one, peerOne);
+  row(`1 rank, ${availableParallelism()} threads`, one, peerOne);
+  row('1 rank, 1 thread (a 2-rank rank\'s share)', oneThread, null);
   row('2 ranks, all-reduce after backward', after, peerTwo);
   row('2 ranks, overlapped (autograd hooks)', overlap, peerTwo);
+  console.log(`  2 ranks / (2 × 1 rank, 1 thread) = ${(after.tokensPerSecond / (2 * oneThread.tokensPerSecond)).toFixed(2)} after-backward, ` +
+    `${(overlap.tokensPerSecond / (2 * oneThread.tokensPerSecond)).toFixed(2)} overlapped (1.00 = communication is free)`);
   console.log(`  scaling 2 ranks / 1 rank: after-backward ${(after.tokensPerSecond / one.tokensPerSecond).toFixed(2)}×, ` +
     `overlapped ${(overlap.tokensPerSecond / one.tokensPerSecond).toFixed(2)}×` +
     (peerOne && peerTwo ? `, PyTorch DDP ${(peerTwo.tokensPerSecond / peerOne.tokensPerSecond).toFixed(2)}×` : ''));

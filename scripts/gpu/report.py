@@ -143,7 +143,13 @@ def hf_compare(lines):
 
 
 def first_errors(lines, limit=8):
-    return [l.rstrip()[:300] for l in lines if ERROR_LINE.search(l)][:limit]
+    """The first distinct lines that look like errors, else the step's last lines."""
+    found = []
+    for line in lines:
+        text = line.strip()[:300]
+        if ERROR_LINE.search(text) and text not in found and not text.startswith(('ok ', '# Subtest')):
+            found.append(text)
+    return found[:limit] or [l.strip()[:300] for l in lines if l.strip()][-6:]
 
 
 def stage_metrics(name, steps):

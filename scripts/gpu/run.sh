@@ -8,7 +8,7 @@
 # Stages, in order: env, build, torch, models, train, nccl. Each logs to $OUT/<stage>.log and appends one JSON line
 # to $OUT/summary.jsonl; $OUT/summary.md is rewritten after every stage, so a run cut short still reports what ran.
 # Every command inside a stage is a `step` with its own timeout, clamped to the stage's budget and to the run's
-# deadline (TUNELAB_GPU_DEADLINE_S, default 520 s after start). No `set -e`: a failed step is recorded, and the
+# deadline (TUNELAB_GPU_DEADLINE_S, default 525 s after start). No `set -e`: a failed step is recorded, and the
 # stages after it still run (those that need the addon fail within seconds if it was not built).
 # Only 8 files come back from $OUT: the 6 stage logs, summary.jsonl and summary.md. Scratch goes to $WORK.
 set -u
@@ -19,7 +19,7 @@ export OUT
 export WORK=${TUNELAB_GPU_WORK:-/tmp/tunelab-gpu}         # build copies, hf reference, training output
 export DEVICE=${TUNELAB_GPU_DEVICE:-cuda}                 # cpu only for rehearsals on a machine without a GPU
 export TRAIN_EXTRA_ARGS=${TUNELAB_GPU_TRAIN_ARGS:-}       # e.g. "--max-train-samples 8" in a CPU rehearsal
-export DEADLINE_END=$(( $(date +%s) + ${TUNELAB_GPU_DEADLINE_S:-520} ))
+export DEADLINE_END=$(( $(date +%s) + ${TUNELAB_GPU_DEADLINE_S:-525} ))
 export PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 export NODE_TS="node --conditions=development --import tsx"
 export NODE_TEST="node --conditions=development --import tsx --test"
@@ -86,15 +86,24 @@ print("PYTHON_TORCH " + json.dumps({"torch": torch.__version__, "cuda": torch.ve
   "cxx11_abi": bool(torch._C._GLIBCXX_USE_CXX11_ABI), "dir": root,
   "has_include": os.path.exists(os.path.join(root, "include/torch/csrc/api/include/torch/version.h")),
   "nccl": list(torch.cuda.nccl.version()) if cuda else None}))'
-export -f write_env unpack_node_modules
+link_shared() {   # tests read ../shared (read-only data beside the repository): rebuild the parts they use
+  [[ -e ../shared ]] && { echo "../shared exists"; return 0; }
+  mkdir -p ../shared/data/models ../shared/data/glue ../shared/fixtures \
+    && ln -s "$PWD/.device/data/models/bert-base-uncased" ../shared/data/models/bert-base-uncased \
+    && ln -s "$PWD/.device/data/glue/MRPC" ../shared/data/glue/MRPC \
+    && ln -s "$PWD/packages/tunelab/test/fixtures/tiny-bert" ../shared/fixtures/tiny-bert \
+    && echo "made ../shared from .device/data and the repository's tiny-bert fixtures"
+}
+export -f write_env unpack_node_modules link_shared
 export PYTHON_TORCH
 stage_env() {
   local failed=0
-  step node-env 25 bash -c write_env || failed=1
+  step node-env 40 bash -c write_env || failed=1
   step node-modules 15 bash -c unpack_node_modules || failed=1
-  step nvidia-smi 10 bash -c 'nvidia-smi; nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv,noheader | sed "s/^/GPU: /"' \
+  step shared-data 5 bash -c link_shared || failed=1
+  step nvidia-smi 10 bash -c 'set -o pipefail; nvidia-smi && nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv,noheader | sed "s/^/GPU: /"' \
     || failed=1
-  step python-torch 20 python3 -c "$PYTHON_TORCH" || failed=1
+  step python-torch 15 python3 -c "$PYTHON_TORCH" || failed=1
   cat "$WORK/env.sh" 2>/dev/null | cut -c1-300
   return $failed
 }
@@ -138,7 +147,7 @@ stage_torch() {
 # --- d. models: tiny-bert parity on the GPU (fp32, then bf16 autocast), and against transformers itself ----------
 stage_models() {
   local failed=0 dir=packages/tunelab/test/models
-  step models-tests 20 env TUNELAB_TEST_DEVICE=$DEVICE $NODE_TEST --test-concurrency=4 $dir/*.test.ts || failed=1
+  step models-tests 30 env TUNELAB_TEST_DEVICE=$DEVICE $NODE_TEST --test-concurrency=4 $dir/*.test.ts || failed=1
   step parity-bf16 15 env TUNELAB_TEST_DEVICE=$DEVICE TUNELAB_TEST_AUTOCAST=bf16 $NODE_TEST $dir/parity.test.ts || failed=1
   step hf-compare 25 python3 $dir/hf-compare.py "$WORK/hf-reference" $DEVICE || failed=1
   if [[ -f $WORK/hf-reference/seqcls.safetensors ]]; then
@@ -151,12 +160,12 @@ stage_models() {
 # --- e. train: BERT-base from scratch on MRPC, 1 epoch, bf16, batch 32, length 128; then the HF Trainer peer ------
 stage_train() {
   local failed=0 model=.device/data/models/bert-base-uncased train_tsv=.device/data/glue/MRPC/train.tsv
-  step tunelab-train 95 $NODE_TS --import ./scripts/gpu/peak-memory.ts packages/tunelab/src/cli/main.ts train \
+  step tunelab-train 85 $NODE_TS --import ./scripts/gpu/peak-memory.ts packages/tunelab/src/cli/main.ts train \
       --model $model --from-scratch --task glue/mrpc --train-file $train_tsv --output-dir "$WORK/train-output" \
       --device $DEVICE --precision bf16 --batch-size 32 --max-seq-length 128 --epochs 1 \
       --lr 2e-5 --warmup-ratio 0.1 --weight-decay 0.01 --seed 42 --save-every 100000 --no-track --json \
       $TRAIN_EXTRA_ARGS || failed=1
-  step hf-trainer-peer 50 python3 scripts/gpu/hf-peer.py $model $train_tsv \
+  step hf-trainer-peer 45 python3 scripts/gpu/hf-peer.py $model $train_tsv \
       --precision bf16 --epochs 1 --batch-size 32 --max-seq-length 128 || failed=1
   return $failed
 }
@@ -166,16 +175,16 @@ stage_nccl() {
   local failed=0 backend=nccl
   [[ $DEVICE == cpu ]] && backend=gloo
   step nccl-check 25 $NODE_TS scripts/gpu/nccl-check.ts --backend $backend --device $DEVICE || failed=1
-  step gloo-tests 30 $NODE_TEST packages/torch/test/distributed.test.ts || failed=1
+  step gloo-tests 35 $NODE_TEST packages/torch/test/distributed.test.ts || failed=1
   return $failed
 }
 
-run_stage env 25
+run_stage env 45
 [[ -f $WORK/env.sh ]] && source "$WORK/env.sh"
-run_stage build 180
+run_stage build 170
 run_stage torch 55
-run_stage models 55
-run_stage train 140
-run_stage nccl 55
+run_stage models 60
+run_stage train 130
+run_stage nccl 60
 python3 scripts/gpu/report.py markdown "$OUT"
 echo; cat "$OUT/summary.md"

@@ -104,6 +104,34 @@ describe('sweep page', () => {
   });
 });
 
+describe('sweep page brushing', () => {
+  test('brushing the learning-rate axis keeps a top range of trials and filters the trial table to it', async () => {
+    const { page } = h;
+    const chart = page.getByTestId('sweep-parallel');
+    await chart.scrollIntoViewIfNeeded();
+    const box = (await chart.boundingBox())!;
+    // The first axis sits at the grid's left edge (parallel.left = 60, top = 46 in sweepCharts.ts).
+    await page.mouse.move(box.x + 60, box.y + 50);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 60, box.y + 150, { steps: 5 });
+    await page.mouse.up();
+    const label = await page.getByTestId('brush-count').innerText();
+    const match = /^(\d+) of (\d+) trials selected$/.exec(label);
+    assert.ok(match, `brush label: ${label}`);
+    const selected = Number(match[1]);
+    assert.equal(Number(match[2]), STARTED);
+    assert.ok(selected > 0 && selected < STARTED, `a strict subset is selected (${selected})`);
+    const rows = page.getByTestId('trials-table').locator('tbody tr');
+    assert.equal(await rows.count(), selected);
+    // The top of a log axis holds the largest learning rates: every kept trial's lr beats every dropped one's.
+    const kept = (await rows.evaluateAll((trs) => trs.map((tr) => Number((tr as HTMLElement).dataset.trial))));
+    const lrs = TRIALS.map((t) => t.learningRate);
+    const dropped = TRIALS.map((t, i) => i).filter((i) => TRIALS[i].end !== 'queued' && !kept.includes(i));
+    assert.ok(Math.min(...kept.map((i) => lrs[i])) > Math.max(...dropped.map((i) => lrs[i])), `kept ${kept} dropped ${dropped}`);
+    await h.screenshot('sweep-brushed');
+  });
+});
+
 describe('run page', () => {
   test('shows curves, params, artifacts and logs as text; new log lines follow live', async () => {
     const { page, seeded } = h;

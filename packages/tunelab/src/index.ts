@@ -16,3 +16,4 @@ export * from './train/index.js';
 export { startRun, RunClient, ENV_RUN_ID, ENV_STORE, type StartRunOptions } from './track/client.js';
 export { openStore, Store, resolveStoreTarget, NotFoundError, StoreError, StoreInputError } from './track/store.js';
 export { formatProtocolLine, parseProtocolLine, PROTOCOL_PREFIX } from './track/protocol.js';
+export { startServer, createApp, type AppType, type ServeOptions, type RunningServer } from './server/index.js';

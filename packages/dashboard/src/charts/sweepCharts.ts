@@ -150,11 +150,13 @@ export function parallelOption(trials: readonly TrialRow[], space: readonly Spac
     parallelAxis: [
       ...space.map((p, dim) => ({
         dim,
+        // Stable ids let the page re-apply a brush after live data rebuilds the chart.
+        id: `axis:${p.name}`,
         name: p.scale === 'log' ? `${p.name} (log)` : p.name,
         ...axisKind(p),
         axisLabel: { color: theme.muted, fontSize: 11, formatter: tickLabel },
       })),
-      { dim: space.length, name: `${metric} ${goal === 'minimize' ? '↓' : '↑'}`, type: 'value' as const, scale: true, axisLabel: { color: theme.muted, fontSize: 11, formatter: (v: number) => formatNumber(v, 3) } },
+      { dim: space.length, id: 'axis:objective', name: `${metric} ${goal === 'minimize' ? '↓' : '↑'}`, type: 'value' as const, scale: true, axisLabel: { color: theme.muted, fontSize: 11, formatter: (v: number) => formatNumber(v, 3) } },
     ],
     visualMap: {
       show: true,

@@ -35,6 +35,10 @@ export function RunsPage() {
     return () => clearTimeout(timer);
   }, [text]);
   useEffect(() => setPage(0), [query, statuses, conditions, sort, experiment]);
+  // A choice remembered from another store names no experiment here: fall back to all.
+  useEffect(() => {
+    if (experiment && experiments.data && !experiments.data.experiments.some((x) => x.id === experiment)) setExperiment('');
+  }, [experiment, experiments.data, setExperiment]);
 
   const runs = useLoad(() => unwrap(api.runs.$get({
     query: {

@@ -264,20 +264,31 @@ interface ParallelModel {
   getModel(): { getSeriesByIndex(i: number): { getRawIndicesByActiveState(state: string): number[] } | undefined };
 }
 
+interface AreaSelected {
+  parallelAxisId: string;
+  intervals: number[][];
+}
+
 function ParallelPanel({ detail, onBrush }: { detail: SweepDetail; onBrush: (ids: Set<string> | null) => void }) {
   const themeName = useThemeName();
   const { space, trials, objective } = detail;
   const plotted = useMemo(() => trials.filter((t) => t.value !== null), [trials]);
   const [selected, setSelected] = useState<number | null>(null);
   const option = useMemo(() => parallelOption(trials, space, objective.metric, objective.goal, readTheme()), [trials, space, objective, themeName]);
+  // Brushed ranges per axis, kept across rebuilds: live updates redraw the chart from a fresh option.
+  const brushes = useRef(new Map<string, number[][]>());
   const bind = useCallback((chart: ECharts) => {
     chart.off('axisareaselected');
-    chart.on('axisareaselected', () => {
+    chart.on('axisareaselected', (event) => {
+      const { parallelAxisId, intervals } = event as AreaSelected;
+      if (intervals.length > 0) brushes.current.set(parallelAxisId, intervals);
+      else brushes.current.delete(parallelAxisId);
       const active = (chart as unknown as ParallelModel).getModel().getSeriesByIndex(0)?.getRawIndicesByActiveState('active') ?? [];
-      const all = active.length === plotted.length;
+      const all = brushes.current.size === 0;
       setSelected(all ? null : active.length);
       onBrush(all ? null : new Set(active.map((i) => plotted[i].id)));
     });
+    for (const [parallelAxisId, intervals] of brushes.current) chart.dispatchAction({ type: 'axisAreaSelect', parallelAxisId, intervals });
   }, [plotted, onBrush]);
   return (
     <div className="card">

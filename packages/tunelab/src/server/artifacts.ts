@@ -1,7 +1,7 @@
 // Artifact downloads: a requested path is resolved inside the run's artifact folder or refused.
 // Checked twice: lexically (no `..`, no absolute paths, no backslashes, no leftover percent-encoding, no NUL)
 // and physically (the real path, after following symlinks, must still lie inside the real folder).
-import { realpath, lstat, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { HTTPException } from 'hono/http-exception';
 
@@ -64,9 +64,4 @@ export async function resolveArtifactPath(runFolder: string, requested: string):
   const info = await stat(real);
   if (!info.isFile()) throw new HTTPException(404, { message: `artifact ${JSON.stringify(requested)} is not a file` });
   return real;
-}
-
-/** True when `path` itself is a symlink (listed artifacts never include links that point outside). */
-export async function isSymlink(path: string): Promise<boolean> {
-  return (await lstat(path)).isSymbolicLink();
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Store } from '../../src/track/store.js';
+import type { Store, Trial } from '../../src/track/store.js';
 import { loadSpec } from '../../src/sweep/spec.js';
 import { createSweep, runSweep } from '../../src/sweep/controller.js';
 import { freshStore, postgresBackend } from '../contracts/backends.js';
@@ -23,7 +23,11 @@ describe('two workers on PostgreSQL, one dies', { skip: postgresBackend.unavaila
   before(async () => ({ store, url, home, dispose } = await freshStore(postgresBackend)));
   after(async () => {
     for (const w of workers) {
-      if (w.child.exitCode === null && w.child.signalCode === null) process.kill(-w.child.pid!, 'SIGKILL'); // a failed test's leftovers
+      try {
+        process.kill(-w.child.pid!, 'SIGKILL'); // a failed test's leftovers
+      } catch {
+        // already gone
+      }
     }
     await dispose();
   });
@@ -32,7 +36,7 @@ describe('two workers on PostgreSQL, one dies', { skip: postgresBackend.unavaila
     const specFile = join(home, 'dist.yml');
     writeFileSync(specFile, `name: dist
 trial:
-  command: node ${objective} --x=\${{search_space.x}} --steps 12 --sleep-ms 80
+  command: node ${objective} --x=\${{search_space.x}} --steps 12 --sleep-ms 150
 search_space: { x: { type: uniform, min_value: -1, max_value: 1 } }
 objective: { primary_metric: loss, goal: minimize }
 limits: { max_total_trials: 5, max_concurrent_trials: 2, heartbeat_grace: 1.5, max_retries: 2 }
@@ -45,31 +49,30 @@ limits: { max_total_trials: 5, max_concurrent_trials: 2, heartbeat_grace: 1.5, m
       workers.push(startCli(['worker', '--store', url, '--sweep', sweep.id, '--poll', '100'], { env, detached: true }));
     }
 
-    // Both workers hold a trial that has started reporting.
-    let victim = await (async () => {
-      await until(async () => {
-        const running = (await store.listTrials(sweep.id)).filter((t) => t.status === 'running' && t.reportCount > 1 && t.pid !== null);
-        return new Set(running.map((t) => t.workerId)).size === 2;
-      }, 'two workers running a trial each');
-      return (await store.listTrials(sweep.id)).find((t) => t.status === 'running' && t.pid !== null)!;
-    })();
-    const victimWorker = workers.find((w) => victim.workerId!.split(':')[1] === String(w.child.pid))!;
+    // Both workers are up, and a trial is mid-way (2 to 6 of its 12 reports, ≥ 0.9 s from its end).
+    await Promise.all(workers.map((w) => w.waitFor(/ready \(1 slot\)/)));
+    let victim: Trial | undefined;
+    await until(async () => {
+      victim = (await store.listTrials(sweep.id)).find((t) => t.status === 'running' && t.pid !== null && t.reportCount >= 2 && t.reportCount <= 6);
+      return victim !== undefined;
+    }, 'a trial mid-way');
+    const victimWorker = workers.find((w) => victim!.workerId!.split(':')[1] === String(w.child.pid))!;
     // The machine dies: the worker and the trial process it started.
     process.kill(-victimWorker.child.pid!, 'SIGKILL');
-    process.kill(-victim.pid!, 'SIGKILL');
+    process.kill(-victim!.pid!, 'SIGKILL');
     await victimWorker.exited;
 
     const outcome = await controller;
     assert.equal(outcome.sweep.status, 'completed');
     assert.deepEqual(outcome.trials.map((t) => t.status), Array(5).fill('completed'));
-    victim = outcome.trials.find((t) => t.id === victim.id)!;
-    assert.equal(victim.attempt, 2);
-    assert.notEqual(victim.workerId, null);
-    const runs = await store.listRuns({ trialId: victim.id, order: 'oldest' });
+    const retried = outcome.trials.find((t) => t.id === victim!.id)!;
+    assert.equal(retried.attempt, 2);
+    assert.notEqual(retried.workerId, victim!.workerId);
+    const runs = await store.listRuns({ trialId: retried.id, order: 'oldest' });
     assert.deepEqual(runs.map((r) => r.status), ['failed', 'completed']);
     assert.match(runs[0].reason!, /^worker \S+ lost: no heartbeat for \d+\.\d s \(grace 1\.5 s\)$/);
     assert.equal((await store.getMetrics(runs[1].id, ['loss']))[0].points.length, 12, 'the retry ran in full');
-    for (const trial of outcome.trials.filter((t) => t.id !== victim.id)) {
+    for (const trial of outcome.trials.filter((t) => t.id !== retried.id)) {
       assert.equal(trial.attempt, 1);
       assert.equal((await store.listRuns({ trialId: trial.id })).length, 1);
     }

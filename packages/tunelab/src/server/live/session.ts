@@ -36,6 +36,8 @@ export class LiveSession {
   private readonly sweepMetric = new Map<string, string>();
   /** Runs seen running at the previous poll: their last points are still collected after they finish. */
   private liveRuns = new Set<string>();
+  /** False until the first poll has set every cursor (that poll reports nothing: the page loaded it over REST). */
+  private initialised = false;
 
   private constructor(private readonly store: Store, private readonly topics: Topics) {}
 
@@ -48,11 +50,8 @@ export class LiveSession {
       session.sweepMetric.set(id, readSpec(sweep).objective.primary_metric);
     }
     await session.poll();
-    // The first poll only sets cursors: the page loaded the current state over REST.
     return session;
   }
-
-  private initialised = false;
 
   async poll(): Promise<LiveEvent[]> {
     const events: LiveEvent[] = [];
