@@ -3,7 +3,7 @@
 // vs PyTorch-Python (the same BERT from bench/train-peer.py; 2 ranks through DistributedDataParallel).
 // A rank of 1 uses all cores; 2 ranks split them (the launcher's OMP_NUM_THREADS).
 // Each configuration runs --rounds times, interleaved, and keeps its best round (other load on the machine only
-// ever slows a round down).
+// ever slows a round down). --modes-only compares the two gradient-sync modes alone (each round: one of each).
 //   node --conditions=development --import tsx bench/distributed-throughput.ts [--steps 6 --warmup 2 --seq 64 --batch 8 --rounds 2]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '6' }, warmup: { type: 'string', default: '2' }, seq: { type: 'string', default: '64' },
     batch: { type: 'string', default: '8' }, mode: { type: 'string', default: 'after-backward' },
     rounds: { type: 'string', default: '2' },
+    'modes-only': { type: 'boolean', default: false },
   },
 });
 const rounds = Number(values.rounds);
@@ -116,7 +117,15 @@ async function main(): Promise<void> {
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify(CONFIG));
   let [one, oneThread, after, overlap, peerOne, peerTwo]: (Measured | null)[] = [null, null, null, null, null, null];
+  const ratios: number[] = [];
   for (let round = 0; round < rounds; round++) {
+    if (values['modes-only']) {
+      const a = await twoRanks('after-backward', 29643 + 2 * round);
+      const o = await twoRanks('overlap', 29743 + 2 * round);
+      ratios.push(o.tokensPerSecond / a.tokensPerSecond);
+      console.log(`round ${round + 1}: after-backward ${a.tokensPerSecond.toFixed(0)}, overlapped ${o.tokensPerSecond.toFixed(0)} tokens/s`);
+      continue;
+    }
     torch.setNumThreads(availableParallelism());
     one = best(one, train(null, 0));
     torch.setNumThreads(1);
@@ -125,6 +134,12 @@ async function main(): Promise<void> {
     overlap = best(overlap, await twoRanks('overlap', 29653 + 2 * round));
     peerOne = best(peerOne, peer(1, configPath));
     peerTwo = best(peerTwo, peer(2, configPath));
+  }
+  if (values['modes-only']) {
+    const sorted = [...ratios].sort((x, y) => x - y);
+    console.log(`overlapped / after-backward per round: ${ratios.map((r) => r.toFixed(3)).join(' ')}; median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(3)}`);
+    rmSync(dir, { recursive: true, force: true });
+    return;
   }
   rmSync(dir, { recursive: true, force: true });
   if (!one || !oneThread || !after || !overlap) throw new Error('a configuration produced no measurement');

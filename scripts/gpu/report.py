@@ -193,14 +193,19 @@ def stage_metrics(name, steps):
                 metrics['tunelab_last_log'] = last_log[-1] if last_log else None
                 metrics['tunelab_peak_memory'] = tagged(body).get('PEAK_CUDA_MEMORY')
                 metrics['tunelab_wall_seconds'] = step['seconds']
+                if not result and last_log:  # cut short: how far it got bounds the time per epoch from below
+                    metrics['tunelab_partial'] = {'epoch': last_log[-1].get('epoch'), 'step': last_log[-1].get('step'),
+                                                  'status': step['status']}
             if step['name'] == 'hf-trainer-peer':
                 peer = json_lines(body, lambda v: v.get('peer') == 'hf-trainer')
                 metrics['hf_trainer'] = peer[-1] if peer else None
+                metrics['hf_wall_seconds'] = step['seconds']
         ours, theirs = metrics.get('tunelab'), metrics.get('hf_trainer')
+        if ours and ours.get('train_runtime_s') is not None:
+            ours['seconds_per_epoch'] = ours['train_runtime_s'] / (ours.get('epoch') or 1)
         if ours and theirs and ours.get('train_runtime_s') and theirs.get('seconds_per_epoch'):
-            epochs = ours.get('epoch') or 1
             metrics['ratio'] = {
-                'seconds_per_epoch_tunelab_over_hf': (ours['train_runtime_s'] / epochs) / theirs['seconds_per_epoch'],
+                'seconds_per_epoch_tunelab_over_hf': ours['seconds_per_epoch'] / theirs['seconds_per_epoch'],
                 'samples_per_second_tunelab_over_hf':
                     ours['train_samples_per_second'] / theirs['samples_per_second'] if theirs.get('samples_per_second') else None,
             }
@@ -239,6 +244,16 @@ def fmt(value, digits=3):
     if isinstance(value, float):
         return f'{value:.2e}' if value != 0 and (abs(value) < 1e-2 or abs(value) >= 1e5) else f'{value:.{digits}g}'
     return str(value)
+
+
+def seconds_per_epoch(train):
+    ours, partial = train.get('tunelab') or {}, train.get('tunelab_partial')
+    if ours.get('seconds_per_epoch') is not None:
+        return fmt(ours['seconds_per_epoch'])
+    if partial and partial.get('epoch') and train.get('tunelab_wall_seconds'):
+        return (f"≈ {fmt(train['tunelab_wall_seconds'] / partial['epoch'])}, extrapolated ({partial['status']} at step "
+                f"{partial['step']}, epoch {fmt(partial['epoch'])}; process wall time / epoch, start-up included)")
+    return '–'
 
 
 def markdown(out):
@@ -313,7 +328,7 @@ def markdown(out):
         peak = train.get('tunelab_peak_memory') or {}
         md += ['## Training: BERT-base from scratch, MRPC train, 1 epoch, bf16, batch 32, max length 128',
                '| | tunelab | HF Trainer | tunelab / HF |', '| --- | --- | --- | --- |',
-               f"| seconds per epoch | {fmt(ours.get('train_runtime_s'))} | {fmt(theirs.get('seconds_per_epoch'))} | "
+               f"| seconds per epoch | {seconds_per_epoch(train)} | {fmt(theirs.get('seconds_per_epoch'))} | "
                f"{fmt(ratio.get('seconds_per_epoch_tunelab_over_hf'))} |",
                f"| samples / s | {fmt(ours.get('train_samples_per_second'))} | {fmt(theirs.get('samples_per_second'))} | "
                f"{fmt(ratio.get('samples_per_second_tunelab_over_hf'))} |",
@@ -321,7 +336,9 @@ def markdown(out):
                f"{fmt(ratio.get('peak_memory_tunelab_over_hf'))} |",
                f"| final train loss | {fmt(((train.get('tunelab_last_log') or {}).get('metrics') or {}).get('train_loss'))} (last log window) | "
                f"{fmt(theirs.get('train_loss'))} (epoch mean) | |",
-               f"| process wall time (s) | {fmt(train.get('tunelab_wall_seconds'))} | | |", '']
+               f"| epochs trained | {fmt(ours.get('epoch'))} | {fmt(theirs.get('epochs'))} | |",
+               f"| process wall time (s), start-up and saving included | {fmt(train.get('tunelab_wall_seconds'))} | "
+               f"{fmt(train.get('hf_wall_seconds'))} | |", '']
 
     nccl = by.get('nccl')
     if nccl:

@@ -21,6 +21,7 @@ export DEVICE=${TUNELAB_GPU_DEVICE:-cuda}                 # cpu only for rehears
 export TRAIN_EXTRA_ARGS=${TUNELAB_GPU_TRAIN_ARGS:-}       # e.g. "--max-train-samples 8" in a CPU rehearsal
 export DEADLINE_END=$(( $(date +%s) + ${TUNELAB_GPU_DEADLINE_S:-525} ))
 export PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
+export HF_OFFLINE="env HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1"   # python steps: no network there, never wait on one
 export NODE_TS="node --conditions=development --import tsx"
 export NODE_TEST="node --conditions=development --import tsx --test"
 rm -rf "$WORK" && mkdir -p "$WORK"
@@ -65,6 +66,10 @@ write_env() {   # sources node-env.sh in a child shell and saves what it exports
   # A python3 torch without C++ headers (Debian's python3-torch) cannot build the addon: leave LIBTORCH unset so
   # packages/torch/cmake/FindLibtorch.cmake falls back to the system's libtorch.
   [[ -n ${LIBTORCH:-} && -f $LIBTORCH/include/torch/csrc/api/include/torch/version.h ]] || unset LIBTORCH
+  # pip's CUDA libraries (site-packages/nvidia/*/lib): python's torch preloads them; a Node process finds them here
+  # (cuDNN and NVRTC are opened by name at run time).
+  local lib
+  for lib in "${TORCH_DIR:-/nonexistent}"/../nvidia/*/lib; do [[ -d $lib ]] && LD_LIBRARY_PATH=$LD_LIBRARY_PATH:$(cd "$lib" && pwd); done
   { declare -p PATH LD_LIBRARY_PATH npm_config_nodedir TORCH_DIR TORCH_CMAKE_PREFIX; [[ -v LIBTORCH ]] && declare -p LIBTORCH; } \
     > "$WORK/env.sh"
   command -v node
@@ -149,7 +154,7 @@ stage_models() {
   local failed=0 dir=packages/tunelab/test/models
   step models-tests 30 env TUNELAB_TEST_DEVICE=$DEVICE $NODE_TEST --test-concurrency=4 $dir/*.test.ts || failed=1
   step parity-bf16 15 env TUNELAB_TEST_DEVICE=$DEVICE TUNELAB_TEST_AUTOCAST=bf16 $NODE_TEST $dir/parity.test.ts || failed=1
-  step hf-compare 25 python3 $dir/hf-compare.py "$WORK/hf-reference" $DEVICE || failed=1
+  step hf-compare 25 $HF_OFFLINE python3 $dir/hf-compare.py "$WORK/hf-reference" $DEVICE || failed=1
   if [[ -f $WORK/hf-reference/seqcls.safetensors ]]; then
     step parity-vs-transformers 15 env TUNELAB_TEST_DEVICE=$DEVICE TUNELAB_HF_REFERENCE="$WORK/hf-reference" \
       $NODE_TEST --test-name-pattern=transformers $dir/parity.test.ts || failed=1
@@ -163,28 +168,30 @@ stage_train() {
   step tunelab-train 85 $NODE_TS --import ./scripts/gpu/peak-memory.ts packages/tunelab/src/cli/main.ts train \
       --model $model --from-scratch --task glue/mrpc --train-file $train_tsv --output-dir "$WORK/train-output" \
       --device $DEVICE --precision bf16 --batch-size 32 --max-seq-length 128 --epochs 1 \
-      --lr 2e-5 --warmup-ratio 0.1 --weight-decay 0.01 --seed 42 --save-every 100000 --no-track --json \
+      --lr 2e-5 --warmup-ratio 0.1 --weight-decay 0.01 --seed 42 --save-every 100000 --log-every 5 --no-track --json \
       $TRAIN_EXTRA_ARGS || failed=1
-  step hf-trainer-peer 45 python3 scripts/gpu/hf-peer.py $model $train_tsv \
+  step hf-trainer-peer 45 $HF_OFFLINE python3 scripts/gpu/hf-peer.py $model $train_tsv \
       --precision bf16 --epochs 1 --batch-size 32 --max-seq-length 128 || failed=1
   return $failed
 }
 
 # --- f. nccl: a world of 1 over NCCL (collectives, gradient reducer, overhead on a small job); Gloo tests -------
 stage_nccl() {
-  local failed=0 backend=nccl
-  [[ $DEVICE == cpu ]] && backend=gloo
-  step nccl-check 25 $NODE_TS scripts/gpu/nccl-check.ts --backend $backend --device $DEVICE || failed=1
+  local failed=0 args="--backend nccl --device cuda"
+  [[ $DEVICE == cpu ]] && args="--backend gloo --device cpu --steps 2 --warmup 1 --batch 4 --seq 32"   # rehearsal
+  step nccl-check 25 env NCCL_DEBUG=WARN $NODE_TS scripts/gpu/nccl-check.ts $args || failed=1
   step gloo-tests 35 $NODE_TEST packages/torch/test/distributed.test.ts || failed=1
   return $failed
 }
 
-run_stage env 45
+# TUNELAB_GPU_STAGES picks stages for a rehearsal (later stages need env, and all but env need build's addon).
+stages=" ${TUNELAB_GPU_STAGES:-env build torch models train nccl} "
+[[ $stages == *" env "* ]] && run_stage env 45
 [[ -f $WORK/env.sh ]] && source "$WORK/env.sh"
-run_stage build 170
-run_stage torch 55
-run_stage models 60
-run_stage train 130
-run_stage nccl 60
+[[ $stages == *" build "* ]] && run_stage build 170
+[[ $stages == *" torch "* ]] && run_stage torch 55
+[[ $stages == *" models "* ]] && run_stage models 60
+[[ $stages == *" train "* ]] && run_stage train 130
+[[ $stages == *" nccl "* ]] && run_stage nccl 60
 python3 scripts/gpu/report.py markdown "$OUT"
 echo; cat "$OUT/summary.md"

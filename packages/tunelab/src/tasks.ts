@@ -126,6 +126,20 @@ export async function preparePredictionData(task: TaskName, tokenizer: Tokenizer
   return { ...data.testSplit!, name: 'predict' };
 }
 
+/** One sentence (pair) given inline (`tunelab predict --text … --text-pair …`), for sequence-classification tasks. */
+export async function prepareTextPrediction(task: TaskName, tokenizer: Tokenizer, input: { text: string; textPair?: string },
+  options: { maxSeqLength: number; labels: string[] }): Promise<EvalSplit> {
+  if (TASKS[task].head !== 'sequence-classification') {
+    throw new TrainConfigError(`--text is for sentence (pair) tasks; --task ${task} reads its examples from --input`);
+  }
+  const dataset: TextDataset = {
+    kind: isRegression(task) ? 'regression' : 'classification', labels: options.labels, source: '--text',
+    examples: [{ id: '--text', text: input.text, ...(input.textPair !== undefined ? { textPair: input.textPair } : {}), label: null }],
+  };
+  const set = await sequenceClassificationFeatures(tokenizer, dataset, { maxLength: options.maxSeqLength });
+  return sequenceSplit(task, 'predict', dataset, set, fixedLabels(task) ?? options.labels);
+}
+
 function limit<T extends { examples: unknown[] }>(dataset: T, max: number | undefined): T {
   return max === undefined ? dataset : { ...dataset, examples: dataset.examples.slice(0, max) };
 }

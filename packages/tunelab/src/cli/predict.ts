@@ -11,12 +11,16 @@ export function register(program: Command): void {
   addOptions(command, [
     ...MODEL_OPTIONS,
     ['--input <file>', 'examples to predict, in the task\'s format'],
-    ['--output <file>', 'where the JSONL predictions go'],
+    ['--output <file>', 'where the JSONL predictions of --input go'],
+    ['--text <text>', 'one sentence to classify instead of --input (prints the prediction)'],
+    ['--text-pair <text>', 'the second sentence of a pair, with --text'],
   ]);
   command.action(() => runVerb(async () => {
     const args = parseArgs(PredictArgsSchema, givenFlags(command));
     const result = await predictWithSavedModel(args);
-    if (args.json) process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
+    if (result.output === null) {
+      for (const record of result.records) process.stdout.write(`${JSON.stringify(record)}\n`);
+    } else if (args.json) process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
     else {
       const scores = Object.keys(result.metrics).length > 0 ? `${metricsTable(result.metrics)}\n` : '';
       process.stdout.write(`${scores}${result.count} predictions written to ${result.output}\n`);

@@ -1,5 +1,6 @@
 // The one migration set, run by openStore on SQLite and PostgreSQL alike. Append new migrations; never edit old ones.
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { bucketRows, readPoints, upsertBucketRows } from './series.js';
 
 // `bigint` maps to INTEGER affinity on SQLite and int8 on PostgreSQL (parsed back to number by the store).
 const migrations: Record<string, Migration> = {
@@ -131,6 +132,47 @@ const migrations: Record<string, Migration> = {
     async down(db: Kysely<any>) {
       for (const table of ['trials', 'artifacts', 'run_logs', 'metric_summaries', 'metrics', 'run_tags', 'runs', 'sweeps', 'experiments']) {
         await db.schema.dropTable(table).execute();
+      }
+    },
+  },
+
+  // Thinned reads of long series without reading their points: per-bucket extremes at a few levels (series.ts),
+  // and each series' first point beside its last. Existing series are filled in from their points.
+  '0002_metric_buckets': {
+    async up(db: Kysely<any>) {
+      await db.schema.createTable('metric_buckets')
+        .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('level', 'integer', (c) => c.notNull())
+        .addColumn('bucket', 'bigint', (c) => c.notNull())
+        .addColumn('min_step', 'bigint', (c) => c.notNull())
+        .addColumn('min_value', 'double precision', (c) => c.notNull())
+        .addColumn('min_wall_time', 'bigint', (c) => c.notNull())
+        .addColumn('max_step', 'bigint', (c) => c.notNull())
+        .addColumn('max_value', 'double precision', (c) => c.notNull())
+        .addColumn('max_wall_time', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('metric_buckets_pk', ['run_id', 'name', 'level', 'bucket'])
+        .execute();
+      // One column per statement: SQLite's ALTER TABLE adds one at a time.
+      await db.schema.alterTable('metric_summaries').addColumn('first_step', 'bigint').execute();
+      await db.schema.alterTable('metric_summaries').addColumn('first_value', 'double precision').execute();
+      await db.schema.alterTable('metric_summaries').addColumn('first_wall_time', 'bigint').execute();
+
+      const series = await db.selectFrom('metric_summaries').select(['run_id', 'name']).execute() as { run_id: string; name: string }[];
+      for (const { run_id: runId, name } of series) {
+        const points = (await readPoints(db, [runId], { names: [name] })).get(runId)?.get(name) ?? [];
+        if (points.length === 0) continue;
+        const first = points[0];
+        await db.updateTable('metric_summaries')
+          .set({ first_step: first.step, first_value: Number.isNaN(first.value) ? null : first.value, first_wall_time: first.wallTime })
+          .where('run_id', '=', runId).where('name', '=', name).execute();
+        await upsertBucketRows(db, bucketRows(runId, name, points));
+      }
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('metric_buckets').execute();
+      for (const column of ['first_step', 'first_value', 'first_wall_time']) {
+        await db.schema.alterTable('metric_summaries').dropColumn(column).execute();
       }
     },
   },

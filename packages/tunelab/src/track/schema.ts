@@ -8,6 +8,7 @@ export interface Database {
   run_tags: RunTagsTable;
   metrics: MetricsTable;
   metric_summaries: MetricSummariesTable;
+  metric_buckets: MetricBucketsTable;
   run_logs: RunLogsTable;
   artifacts: ArtifactsTable;
   sweeps: SweepsTable;
@@ -65,6 +66,27 @@ export interface MetricSummariesTable {
   min_value: number | null;
   max_value: number | null;
   last_wall_time: number;
+  /** The point with the smallest (step, wall time); NULL value stores NaN. */
+  first_step: number;
+  first_value: number | null;
+  first_wall_time: number;
+}
+
+/**
+ * Per (run, metric, level, bucket): the lowest and highest finite point among steps [bucket·2^level,
+ * (bucket+1)·2^level), kept current on every append (see downsample.ts): long series are thinned from these rows.
+ */
+export interface MetricBucketsTable {
+  run_id: string;
+  name: string;
+  level: number;
+  bucket: number;
+  min_step: number;
+  min_value: number;
+  min_wall_time: number;
+  max_step: number;
+  max_value: number;
+  max_wall_time: number;
 }
 
 export interface RunLogsTable {

@@ -11,9 +11,10 @@ import { hostname } from 'node:os';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { Database, RunsTable, SweepsTable, TrialsTable } from './schema.js';
+import type { Database, MetricSummariesTable, RunsTable, SweepsTable, TrialsTable } from './schema.js';
+import { bucketBudget, type SeriesPoint } from './downsample.js';
 import { connect, resolveStoreTarget, type Dialect } from './connect.js';
-import { downsample } from './downsample.js';
+import { bucketRows, chunks, readPoints, readThinned, upsertBucketRows } from './series.js';
 import { DuplicateError, NotFoundError, RunFinishedError, StoreInputError } from './errors.js';
 
 export { NotFoundError, RunFinishedError, DuplicateError, StoreInputError, StoreError } from './errors.js';
@@ -417,39 +418,65 @@ export class Store {
       }))).execute();
     }
     for (const summary of summarise(points)) {
-      await trx.insertInto('metric_summaries').values({ run_id: runId, ...summary })
+      const { points: seriesPoints, ...row } = summary;
+      await trx.insertInto('metric_summaries').values({ run_id: runId, ...row })
         .onConflict((oc) => oc.columns(['run_id', 'name']).doUpdateSet({
           count: sql`metric_summaries.count + excluded.count`,
-          last_step: sql`case when excluded.last_step >= metric_summaries.last_step then excluded.last_step else metric_summaries.last_step end`,
-          last_value: sql`case when excluded.last_step >= metric_summaries.last_step then excluded.last_value else metric_summaries.last_value end`,
-          last_wall_time: sql`case when excluded.last_step >= metric_summaries.last_step then excluded.last_wall_time else metric_summaries.last_wall_time end`,
+          // last: the greatest (step, wall time), a tie going to the newer report; first: the least, the older.
+          last_step: takeIf(LATER_LAST, 'last_step'),
+          last_value: takeIf(LATER_LAST, 'last_value'),
+          last_wall_time: takeIf(LATER_LAST, 'last_wall_time'),
+          first_step: takeIf(EARLIER_FIRST, 'first_step'),
+          first_value: takeIf(EARLIER_FIRST, 'first_value'),
+          first_wall_time: takeIf(EARLIER_FIRST, 'first_wall_time'),
           min_value: sql`case when metric_summaries.min_value is null or excluded.min_value < metric_summaries.min_value then excluded.min_value else metric_summaries.min_value end`,
           max_value: sql`case when metric_summaries.max_value is null or excluded.max_value > metric_summaries.max_value then excluded.max_value else metric_summaries.max_value end`,
         }))
         .execute();
+      await upsertBucketRows(trx, bucketRows(runId, summary.name, seriesPoints));
     }
   }
 
   /**
-   * The run's series (all names, or those in `names`), each in step order (ties in append order).
-   * `maxPoints` thins each series to at most that many points, keeping first, last and per-bucket extremes.
+   * The run's series (all names, or those in `names`) by name, each in step order (ties in append order);
+   * series without points are left out. `afterStep` keeps only points with step > afterStep (tailing a live
+   * series). `maxPoints` thins each series to at most that many points, keeping first, last and each bucket's
+   * extremes (downsample.ts); without `afterStep`, long series are thinned from stored bucket extremes.
    */
-  async getMetrics(runId: string, names?: string[], options: { maxPoints?: number } = {}): Promise<MetricSeries[]> {
+  async getMetrics(runId: string, names?: string[], options: { maxPoints?: number; afterStep?: number } = {}): Promise<MetricSeries[]> {
     await this.getRun(runId);
-    if (names !== undefined && names.length === 0) return [];
-    let query = this.db.selectFrom('metrics').select(['name', 'step', 'value', 'wall_time']).where('run_id', '=', runId);
-    if (names !== undefined) query = query.where('name', 'in', names);
-    const rows = await query.orderBy('name').orderBy('step').orderBy('wall_time').execute();
-    const byName = new Map<string, MetricSeries['points']>();
-    for (const row of rows) {
-      const points = byName.get(row.name) ?? [];
-      if (points.length === 0) byName.set(row.name, points);
-      points.push({ step: row.step, value: row.value ?? NaN, wallTime: row.wall_time });
+    const { maxPoints, afterStep } = options;
+    if (maxPoints !== undefined) bucketBudget(maxPoints);
+    if (afterStep !== undefined && !Number.isSafeInteger(afterStep)) throw new StoreInputError(`afterStep must be an integer, got ${afterStep}`);
+    if (maxPoints !== undefined && afterStep === undefined) {
+      const wanted = names ?? (await this.getMetricSummaries([runId])).map((s) => s.name);
+      const series: MetricSeries[] = [];
+      for (const name of [...new Set(wanted)].sort()) {
+        const points = (await readThinned(this.db, [runId], name, maxPoints)).get(runId)!;
+        if (points.length > 0) series.push({ name, points });
+      }
+      return series;
     }
-    return [...byName].map(([name, points]) => ({
-      name,
-      points: options.maxPoints === undefined ? points : downsample(points, options.maxPoints),
-    }));
+    const byName = (await readPoints(this.db, [runId], { names, afterStep })).get(runId) ?? new Map();
+    return [...byName].map(([name, points]) => ({ name, points: maxPoints === undefined ? points : downsample(points, maxPoints) }));
+  }
+
+  /**
+   * Metric `name` of many runs at once (the sweep chart's curves), each thinned as getMetrics does: a constant
+   * number of queries whatever the number of runs, reading stored bucket extremes for long series. Every
+   * requested run is a key (an empty array when it has no such metric); NotFoundError for an unknown run.
+   */
+  async getMetricsForRuns(runIds: string[], name: string, options: { maxPoints?: number } = {}): Promise<Map<string, MetricSeries['points']>> {
+    const unique = [...new Set(runIds)];
+    const known = new Set<string>();
+    for (const ids of chunks(unique, INSERT_BATCH)) {
+      for (const row of await this.db.selectFrom('runs').select('id').where('id', 'in', ids).execute()) known.add(row.id);
+    }
+    const missing = unique.find((id) => !known.has(id));
+    if (missing !== undefined) throw new NotFoundError('run', missing);
+    if (options.maxPoints !== undefined) return readThinned(this.db, unique, name, options.maxPoints);
+    const points = await readPoints(this.db, unique, { names: [name] });
+    return new Map(unique.map((id) => [id, points.get(id)?.get(name) ?? []]));
   }
 
   /** Latest/min/max/count per metric for each run (one indexed query; no scan of the series). */
@@ -510,7 +537,7 @@ export class Store {
     const run = await this.getRun(runId);
     if (run.status === 'running') throw new StoreInputError(`run ${runId} is running: stop it before deleting it`);
     await this.db.transaction().execute(async (trx) => {
-      for (const table of ['metrics', 'metric_summaries', 'run_logs', 'artifacts', 'run_tags'] as const) {
+      for (const table of ['metrics', 'metric_summaries', 'metric_buckets', 'run_logs', 'artifacts', 'run_tags'] as const) {
         await trx.deleteFrom(table).where('run_id', '=', runId).execute();
       }
       await trx.deleteFrom('runs').where('id', '=', runId).execute();
@@ -553,15 +580,28 @@ export class Store {
     return nonEmpty.map((_, i) => first + i);
   }
 
-  /** Log chunks in order; `afterSeq` gives only newer chunks (for tailing), `stream` filters one stream. */
-  async readLog(runId: string, options: { stream?: LogStream; afterSeq?: number; limit?: number } = {}): Promise<LogChunk[]> {
+  /**
+   * Log chunks in seq order. `stream` filters one stream; `afterSeq` gives only newer chunks (following a
+   * log); `limit` keeps the first n of those, `tail` the last n (opening a long log at its end).
+   */
+  async readLog(runId: string, options: { stream?: LogStream; afterSeq?: number; limit?: number; tail?: number } = {}): Promise<LogChunk[]> {
+    const { stream, afterSeq, limit, tail } = options;
+    if (stream !== undefined) checkStream(stream);
+    for (const [key, value] of Object.entries({ afterSeq, limit, tail })) {
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < (key === 'afterSeq' ? 0 : 1))) {
+        throw new StoreInputError(`readLog ${key} must be an integer ≥ ${key === 'afterSeq' ? 0 : 1}, got ${value}`);
+      }
+    }
+    if (limit !== undefined && tail !== undefined) throw new StoreInputError('readLog takes limit or tail, not both');
     await this.getRun(runId);
     let query = this.db.selectFrom('run_logs').selectAll().where('run_id', '=', runId);
-    if (options.stream !== undefined) query = query.where('stream', '=', options.stream);
-    if (options.afterSeq !== undefined) query = query.where('seq', '>', options.afterSeq);
-    query = query.orderBy('seq');
-    if (options.limit !== undefined) query = query.limit(options.limit);
+    if (stream !== undefined) query = query.where('stream', '=', stream);
+    if (afterSeq !== undefined) query = query.where('seq', '>', afterSeq);
+    query = query.orderBy('seq', tail === undefined ? 'asc' : 'desc');
+    const count = tail ?? limit;
+    if (count !== undefined) query = query.limit(count);
     const rows = await query.execute();
+    if (tail !== undefined) rows.reverse();
     return rows.map((r) => ({ seq: r.seq, stream: r.stream as LogStream, text: r.text, wallTime: r.wall_time }));
   }
 
@@ -1009,25 +1049,39 @@ function checkArtifactName(name: string): string {
   return normal;
 }
 
+/** Summary rows of a batch of points per metric name (merged into the stored ones by writeMetrics), with the points. */
 function summarise(points: Required<MetricPoint>[]) {
-  const byName = new Map<string, { name: string; count: number; last_step: number; last_value: number | null; last_wall_time: number; min_value: number | null; max_value: number | null }>();
+  const byName = new Map<string, Selectable<MetricSummariesTable> & { points: SeriesPoint[] }>();
   for (const p of points) {
     const value = Number.isNaN(p.value) ? null : p.value;
     const s = byName.get(p.name);
     if (!s) {
-      byName.set(p.name, { name: p.name, count: 1, last_step: p.step, last_value: value, last_wall_time: p.wallTime, min_value: value, max_value: value });
+      byName.set(p.name, {
+        run_id: '', name: p.name, count: 1, first_step: p.step, first_value: value, first_wall_time: p.wallTime,
+        last_step: p.step, last_value: value, last_wall_time: p.wallTime, min_value: value, max_value: value, points: [p],
+      });
       continue;
     }
     s.count += 1;
-    if (p.step >= s.last_step) Object.assign(s, { last_step: p.step, last_value: value, last_wall_time: p.wallTime });
+    s.points.push(p);
+    if (!isBefore(p, s.last_step, s.last_wall_time)) Object.assign(s, { last_step: p.step, last_value: value, last_wall_time: p.wallTime });
+    if (isBefore(p, s.first_step, s.first_wall_time)) Object.assign(s, { first_step: p.step, first_value: value, first_wall_time: p.wallTime });
     if (value !== null && (s.min_value === null || value < s.min_value)) s.min_value = value;
     if (value !== null && (s.max_value === null || value > s.max_value)) s.max_value = value;
   }
-  return [...byName.values()];
+  return [...byName.values()].map(({ run_id: _unset, ...summary }) => summary);
 }
 
-function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+function isBefore(p: Required<MetricPoint>, step: number, wallTime: number): boolean {
+  return p.step < step || (p.step === step && p.wallTime < wallTime);
+}
+
+/** Upsert conditions on metric_summaries (`excluded` is the batch's row): see writeMetrics. */
+const LATER_LAST = 'excluded.last_step > metric_summaries.last_step or (excluded.last_step = metric_summaries.last_step and excluded.last_wall_time >= metric_summaries.last_wall_time)';
+const EARLIER_FIRST = 'metric_summaries.first_step is null or excluded.first_step < metric_summaries.first_step or (excluded.first_step = metric_summaries.first_step and excluded.first_wall_time < metric_summaries.first_wall_time)';
+
+function takeIf(condition: string, column: keyof MetricSummariesTable) {
+  return sql`case when ${sql.raw(condition)} then ${sql.ref(`excluded.${column}`)} else ${sql.ref(`metric_summaries.${column}`)} end`;
 }
 
 function listFilesUnder(path: string, allowMissing = false): { absolute: string; relative: string }[] {

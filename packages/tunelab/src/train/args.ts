@@ -81,8 +81,13 @@ export type EvalArgs = z.infer<typeof EvalArgsSchema>;
 
 export const PredictArgsSchema = z.strictObject({
   ...commonFields,
-  input: z.string().min(1),
-  output: z.string().min(1),
+  /** A file of examples in the task's format, or … */
+  input: z.string().min(1).optional(),
+  /** … one sentence (pair) given inline (sequence-classification tasks). */
+  text: z.string().optional(),
+  textPair: z.string().optional(),
+  /** Where the JSONL goes; inline text prints its prediction instead. */
+  output: z.string().min(1).optional(),
 });
 export type PredictArgs = z.infer<typeof PredictArgsSchema>;
 
@@ -158,4 +163,13 @@ export function checkTrainArgs(args: TrainArgs): void {
       '--precision fp16 needs --device cuda (CPU autocast is bf16 only; use --precision bf16)'],
   ];
   for (const [conflict, message] of conflicts) if (conflict) throw new TrainConfigError(message);
+}
+
+/** Cross-option rules of `predict`. */
+export function checkPredictArgs(args: PredictArgs): void {
+  if ((args.input === undefined) === (args.text === undefined)) {
+    throw new TrainConfigError('give either --input <file> or --text "…" (with --text-pair for pairs)');
+  }
+  if (args.textPair !== undefined && args.text === undefined) throw new TrainConfigError('--text-pair needs --text');
+  if (args.input !== undefined && args.output === undefined) throw new TrainConfigError('--input needs --output <file.jsonl>');
 }

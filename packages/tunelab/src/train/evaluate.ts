@@ -5,12 +5,13 @@ import { resolve } from 'node:path';
 import * as torch from '@tunelab/torch';
 import type { PreTrainedModel } from '../models/pretrained.js';
 import {
-  TASKS, checkModelHead, headOutputs, checkTaskFlags, loadModelForTask, prepareTaskData, preparePredictionData, readModelHead,
+  TASKS, checkModelHead, headOutputs, checkTaskFlags, loadModelForTask, prepareTaskData, preparePredictionData,
+  prepareTextPrediction, readModelHead,
   splitBatches, type EvalSplit, type ModelHeadInfo, type TaskName,
 } from '../tasks.js';
 import { AutoTokenizer } from '../tokenizers/auto.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import type { EvalArgs, PredictArgs } from './args.js';
+import { checkPredictArgs, type EvalArgs, type PredictArgs } from './args.js';
 import { TrainConfigError } from './errors.js';
 import { runInference, type TrainableModel } from './inference.js';
 import { METRICS_FILE, predictionsPath, writeJsonAtomic, writeJsonLinesAtomic } from './output.js';
@@ -117,24 +118,33 @@ export async function evaluateSavedModel(args: EvalArgs): Promise<EvalResult> {
 }
 
 export interface PredictResult {
-  output: string;
+  /** The JSONL file written; null for inline --text (the record is in `records`). */
+  output: string | null;
   count: number;
+  /** The prediction of inline --text; empty for file input. */
+  records: Record<string, unknown>[];
   /** Scores when the input carried labels, else empty. */
   metrics: Record<string, number>;
 }
 
-/** `tunelab predict`: one JSON line per input example (QA: answer text, span and score). */
+/** `tunelab predict`: one JSON line per input example (QA: answer text, span and score), or inline --text. */
 export async function predictWithSavedModel(args: PredictArgs): Promise<PredictResult> {
+  checkPredictArgs(args);
   const session = await openSavedModel(args);
   try {
-    const split = await preparePredictionData(args.task, session.tokenizer, args.input, {
-      ...args, maxSeqLength: args.maxSeqLength ?? TASKS[args.task].defaultMaxSeqLength, docStride: args.docStride ?? 128,
-      labels: session.labels, qa: args,
-    });
+    const maxSeqLength = args.maxSeqLength ?? TASKS[args.task].defaultMaxSeqLength;
+    const split = args.text !== undefined
+      ? await prepareTextPrediction(args.task, session.tokenizer, { text: args.text, textPair: args.textPair },
+        { maxSeqLength, labels: session.labels })
+      : await preparePredictionData(args.task, session.tokenizer, args.input!, {
+        ...args, maxSeqLength, docStride: args.docStride ?? 128, labels: session.labels, qa: args,
+      });
     const { metrics, records } = evaluateSplit(session.model, session.tokenizer, split, session.settings);
+    const scores = split.labeled ? metrics : {};
+    if (args.output === undefined) return { output: null, count: records.length, records, metrics: scores };
     const output = resolve(args.output);
     writeJsonLinesAtomic(output, records);
-    return { output, count: records.length, metrics: split.labeled ? metrics : {} };
+    return { output, count: records.length, records: [], metrics: scores };
   } finally {
     session.model.dispose();
   }

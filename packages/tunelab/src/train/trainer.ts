@@ -129,7 +129,7 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
       // One optimizer step = one group of `gradAccum` micro-batches (the epoch's last group may be shorter).
       const groupStart = i - (i % opts.gradAccum);
       const groupSize = Math.min(opts.gradAccum, batches.length - groupStart);
-      stepLosses.push(microStep(model, batches[i], groupSize, opts, scaler) / groupSize);
+      stepLosses.push(microStep(model, batches[i], groupSize, opts, scaler));
       if (i + 1 < groupStart + groupSize) continue;
 
       await distributed?.allReduceGradients(params);
@@ -141,7 +141,7 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
       [state.epoch, state.batchInEpoch] = epochDone ? [epoch + 1, 0] : [epoch, i + 1];
       const epochFloat = epoch + (i + 1) / batches.length;
 
-      state.lossesSinceLog.push(stepLosses.reduce((a, b) => a + b, 0));
+      state.lossesSinceLog.push(mean(stepLosses));
       stepLosses = [];
       const meanLoss = mean(state.lossesSinceLog);
       if (isMain) setup.onProgress?.({ epoch: epochFloat, step: state.globalStep, totalSteps, loss: meanLoss, lr: lastLr });
@@ -153,16 +153,7 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
       }
 
       const due = (every: number | 'epoch') => (every === 'epoch' ? epochDone : state.globalStep % every === 0);
-      if (setup.evaluate && isMain && due(opts.evalEvery)) {
-        const metrics = setup.evaluate();
-        model.train();
-        const entry: LogEntry = { step: state.globalStep, epoch: epochFloat, metrics };
-        state.logHistory.push(entry);
-        setup.onLog?.(entry);
-        if (updateBest(state, metrics, opts)) await saveBestModel(setup, state.best!);
-        stoppedEarly = opts.earlyStoppingPatience !== undefined
-          && state.evalsWithoutImprovement >= opts.earlyStoppingPatience;
-      }
+      if (setup.evaluate && isMain && due(opts.evalEvery)) stoppedEarly = await evaluateNow(setup, state, epochFloat);
       if (isMain && due(opts.saveEvery)) {
         state.trainRuntimeS = elapsed();
         state.lossScaler = scaler?.stateDict() ?? null;
@@ -187,16 +178,20 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
   };
 }
 
-/** Forward and backward of one micro-batch; the loss is divided by the group size so gradients average. */
+/**
+ * Forward and backward of one micro-batch; its loss is divided by the group size so the gradients of a group
+ * average. Returns the micro-batch's (undivided) loss.
+ */
 function microStep(
   model: TrainableModel, batch: Batch, groupSize: number, opts: TrainerOptions, scaler: LossScaler | null,
 ): number {
   return torch.scope(() => {
     const out = withAutocast(opts.precision, opts.device, () => model.forward(toModelInputs(batch, opts.device, true)));
     if (!out.loss) throw new TrainInputError('the model returned no loss: the training batch carries no labels');
-    const loss = out.loss.float().div(groupSize);
-    (scaler ? scaler.scaleLoss(loss) : loss).backward();
-    return loss.item() * groupSize;
+    const loss = out.loss.float();
+    const share = loss.div(groupSize);
+    (scaler ? scaler.scaleLoss(share) : share).backward();
+    return loss.item();
   });
 }
 
@@ -220,6 +215,18 @@ function sumBatchSizes(batches: Batch[], from: number, to: number): number {
 
 function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** Evaluates, logs, keeps the best weights; returns whether early stopping's patience ran out. */
+async function evaluateNow(setup: TrainerSetup, state: TrainerState, epoch: number): Promise<boolean> {
+  const metrics = setup.evaluate!();
+  setup.model.train();
+  const entry: LogEntry = { step: state.globalStep, epoch, metrics };
+  state.logHistory.push(entry);
+  setup.onLog?.(entry);
+  if (updateBest(state, metrics, setup.options)) await saveBestModel(setup, state.best!);
+  const patience = setup.options.earlyStoppingPatience;
+  return patience !== undefined && state.evalsWithoutImprovement >= patience;
 }
 
 /** Records a new best (strictly better, as HF's early stopping) and counts evaluations without improvement. */

@@ -66,6 +66,13 @@ test('glue/mrpc: train, metrics from predictions, eval and predict on the saved 
   assert.equal(lines.length, 408);
   assert.deepEqual(lines.slice(0, 100).map((l) => l.prediction), predicted);
   assert.ok(lines.every((l) => typeof l.probability === 'number' && (l.probability as number) >= 0.5));
+
+  const inline = await runCli(['predict', '--model', out, '--task', 'glue/mrpc', '--text', 'The cat sat on the mat.',
+    '--text-pair', 'A cat was sitting on the mat.', '--precision', 'fp32', '--threads', '1']);
+  assert.equal(inline.code, 0, inline.stderr);
+  const record = JSON.parse(inline.stdout) as Record<string, unknown>;
+  assert.equal(record.id, '--text');
+  assert.ok(['equivalent', 'not_equivalent'].includes(record.prediction as string));
 });
 
 test('glue/sst2: single sentences, accuracy only', async () => {

@@ -1,0 +1,11 @@
+import BetterSqlite3 from 'better-sqlite3';
+const db = new BetterSqlite3('/tmp/scale/tunelab.db', { readonly: true });
+const ids = (db.prepare('select id from runs').pluck().all() as string[]);
+const t = (label: string, f: () => unknown) => { const s = performance.now(); const r = f(); console.log(label, (performance.now() - s).toFixed(0), 'ms', Array.isArray(r) ? r.length : r); };
+const ph = ids.map(() => '?').join(',');
+t('read all raw rows', () => db.prepare(`select run_id, step, value, wall_time from metrics where run_id in (${ph}) and name = 'val_loss' order by run_id, step`).raw().all(...ids));
+t('count', () => db.prepare(`select count(*) from metrics where run_id in (${ph}) and name = 'val_loss'`).pluck().get(...ids));
+t('agg minmax per bucket', () => db.prepare(`select run_id, (step - 1) * 99 / 10000 as b, min(value), max(value) from metrics where run_id in (${ph}) and name = 'val_loss' group by run_id, b`).raw().all(...ids));
+t('bare min per bucket', () => db.prepare(`select run_id, (step - 1) * 99 / 10000 as b, min(value), step, wall_time from metrics where run_id in (${ph}) and name = 'val_loss' group by run_id, b`).raw().all(...ids));
+t('count via index only', () => db.prepare(`select count(step) from metrics where run_id in (${ph}) and name = 'val_loss'`).pluck().get(...ids));
+console.log(db.prepare(`explain query plan select run_id, (step - 1) * 99 / 10000 as b, min(value), max(value) from metrics where run_id in (${ph}) and name = 'val_loss' group by run_id, b`).all(...ids));

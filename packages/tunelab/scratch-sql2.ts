@@ -1,0 +1,13 @@
+import BetterSqlite3 from 'better-sqlite3';
+const db = new BetterSqlite3('/tmp/scale/tunelab.db', { readonly: true });
+const ids = (db.prepare('select id from runs').pluck().all() as string[]);
+const t = (label: string, f: () => unknown) => { const s = performance.now(); const r = f(); console.log(label, (performance.now() - s).toFixed(0), 'ms', r); };
+const agg = db.prepare(`select (step - 1) * 99 / 10000 as b, min(value), max(value) from metrics where run_id = ? and name = 'val_loss' group by b`).raw();
+t('per-run agg', () => { let n = 0; for (const id of ids) n += agg.all(id).length; return n; });
+const bare = db.prepare(`select (step - 1) * 99 / 10000 as b, min(value), step, wall_time from metrics where run_id = ? and name = 'val_loss' group by b`).raw();
+t('per-run bare min', () => { let n = 0; for (const id of ids) n += bare.all(id).length; return n; });
+const raw = db.prepare(`select step, value, wall_time from metrics where run_id = ? and name = 'val_loss' order by step`).raw();
+t('per-run raw read', () => { let n = 0; for (const id of ids.slice(0, 100)) n += raw.all(id).length; return n; });
+const it = db.prepare(`select step, value, wall_time from metrics where run_id = ? and name = 'val_loss' order by step`).raw();
+t('per-run iterate', () => { let n = 0; for (const id of ids.slice(0, 100)) for (const r of it.iterate(id)) n++; return n; });
+console.log(db.prepare(`explain query plan select (step - 1) * 99 / 10000 as b, min(value), max(value) from metrics where run_id = ? and name = 'val_loss' group by b`).all('x'));

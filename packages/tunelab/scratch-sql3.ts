@@ -1,0 +1,14 @@
+import BetterSqlite3 from 'better-sqlite3';
+const db = new BetterSqlite3('/tmp/scale/cov.db');
+const t = (label: string, f: () => unknown) => { const s = performance.now(); const r = f(); console.log(label, (performance.now() - s).toFixed(0), 'ms', r); };
+t('create covering index', () => db.exec('create index if not exists metrics_cov on metrics (run_id, name, step, value, wall_time); drop index if exists metrics_by_series'));
+const ids = (db.prepare('select id from runs').pluck().all() as string[]);
+const agg = db.prepare(`select (step - 1) * 99 / 10000 as b, min(value), max(value) from metrics where run_id = ? and name = 'val_loss' group by b`).raw();
+t('per-run agg', () => { let n = 0; for (const id of ids) n += agg.all(id).length; return n; });
+const bare = db.prepare(`select (step - 1) * 99 / 10000 as b, min(value), step, wall_time from metrics where run_id = ? and name = 'val_loss' group by b`).raw();
+t('per-run bare min', () => { let n = 0; for (const id of ids) n += bare.all(id).length; return n; });
+const ph = ids.map(() => '?').join(',');
+t('one query agg', () => db.prepare(`select run_id, (step - 1) * 99 / 10000 as b, min(value), max(value) from metrics where run_id in (${ph}) and name = 'val_loss' group by run_id, b`).raw().all(...ids).length);
+console.log(db.prepare(`explain query plan select (step - 1) * 99 / 10000 as b, min(value), max(value) from metrics where run_id = ? and name = 'val_loss' group by b`).all('x'));
+const raw = db.prepare(`select step, value, wall_time from metrics where run_id = ? and name = 'val_loss' order by step`).raw();
+t('per-run raw read 100', () => { let n = 0; for (const id of ids.slice(0, 100)) n += raw.all(id).length; return n; });
