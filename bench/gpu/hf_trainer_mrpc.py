@@ -3,7 +3,7 @@
 Usage: python3 hf_trainer_mrpc.py MODEL_DIR TRAIN_TSV [--precision bf16|fp32] [--epochs 1] [--batch-size 32]
 Prints one JSON line: seconds per epoch, samples/s, real tokens/s, peak CUDA memory.
 """
-import argparse, csv, json, time
+import argparse, dataclasses, json, time
 
 import torch
 from transformers import (AutoConfig, AutoModelForSequenceClassification, AutoTokenizer,
@@ -38,14 +38,22 @@ def main():
              "attention_mask": enc["attention_mask"][i], "labels": rows[i][2]} for i in range(len(rows))]
     real_tokens = sum(len(x["input_ids"]) for x in data)
 
+    # Argument names moved between transformers 4.x and 5.x: pick whichever this version has.
+    fields = {f.name for f in dataclasses.fields(TrainingArguments)}
     targs = dict(output_dir="/tmp/hf-bench", per_device_train_batch_size=args.batch_size,
-                 num_train_epochs=args.epochs, learning_rate=2e-5, warmup_ratio=0.1, weight_decay=0.01,
+                 num_train_epochs=args.epochs, learning_rate=2e-5, weight_decay=0.01,
                  bf16=args.precision == "bf16", report_to=[], save_strategy="no", logging_steps=50,
-                 group_by_length=True, dataloader_num_workers=0, seed=42)
-    try:
-        training_args = TrainingArguments(eval_strategy="no", **targs)
-    except TypeError:
-        training_args = TrainingArguments(evaluation_strategy="no", **targs)
+                 dataloader_num_workers=0, seed=42)
+    targs["eval_strategy" if "eval_strategy" in fields else "evaluation_strategy"] = "no"
+    if "warmup_ratio" in fields:
+        targs["warmup_ratio"] = 0.1
+    else:
+        targs["warmup_steps"] = 0.1
+    if "group_by_length" in fields:
+        targs["group_by_length"] = True
+    elif "train_sampling_strategy" in fields:
+        targs["train_sampling_strategy"] = "group_by_length"
+    training_args = TrainingArguments(**targs)
     trainer = Trainer(model=model, args=training_args, train_dataset=data,
                       data_collator=DataCollatorWithPadding(tok))
     torch.cuda.reset_peak_memory_stats()

@@ -50,8 +50,13 @@ export interface ParaphrasePair {
   sentence2: string;
 }
 
-/** `count` distinct pairs, about half paraphrases. */
-export function generateParaphrasePairs(seed: number, count: number): ParaphrasePair[] {
+/**
+ * `count` distinct pairs, about half paraphrases. `rewordRate` is the probability that each surface choice of the
+ * second sentence (a slot's synonym, the voice, the adverb's place) is drawn afresh rather than copied from the
+ * first sentence: 1 rewords both sentences freely (the hard task: every synonym must be learnt from the labels),
+ * smaller values keep paraphrases closer to their source (an easier task, for the one-minute CPU demo).
+ */
+export function generateParaphrasePairs(seed: number, count: number, rewordRate = 1): ParaphrasePair[] {
   const rng = new Rng(seed, 0x5eed);
   const pairs: ParaphrasePair[] = [];
   const seen = new Set<string>();
@@ -59,8 +64,8 @@ export function generateParaphrasePairs(seed: number, count: number): Paraphrase
     const meaning = randomMeaning(rng);
     const label = rng.below(2) as 0 | 1;
     const other = label === 1 ? meaning : changedMeaning(rng, meaning);
-    // Both sentences are reworded freely, so surface differences alone never give the label away.
-    const pair = { label, sentence1: render(rng, meaning), sentence2: render(rng, other) };
+    const surface = randomSurface(rng);
+    const pair = { label, sentence1: render(meaning, surface), sentence2: render(other, reworded(rng, surface, rewordRate)) };
     const key = `${pair.sentence1}\t${pair.sentence2}`;
     if (pair.sentence1 === pair.sentence2 || seen.has(key)) continue;
     seen.add(key);
@@ -75,6 +80,8 @@ export interface SyntheticCorpusOptions {
   devSize?: number;
   /** WordPiece vocabulary size, special tokens included. Default 200 (smaller than the word list: sub-words show). */
   vocabSize?: number;
+  /** See `generateParaphrasePairs`. Default 1. */
+  rewordRate?: number;
 }
 
 export interface SyntheticCorpusFiles {
@@ -89,7 +96,7 @@ export async function writeSyntheticParaphraseCorpus(dir: string, options: Synth
   Promise<SyntheticCorpusFiles> {
   const trainSize = options.trainSize ?? 3000;
   const devSize = options.devSize ?? 400;
-  const pairs = generateParaphrasePairs(options.seed ?? 42, trainSize + devSize);
+  const pairs = generateParaphrasePairs(options.seed ?? 42, trainSize + devSize, options.rewordRate ?? 1);
   const train = pairs.slice(0, trainSize);
   await mkdir(dir, { recursive: true });
   const files = { train: path.join(dir, 'train.tsv'), dev: path.join(dir, 'dev.tsv'), tokenizer: path.join(dir, 'tokenizer') };
@@ -139,15 +146,43 @@ function changedMeaning(rng: Rng, meaning: Meaning): Meaning {
   return changed;
 }
 
-/** A sentence for the meaning, with random synonyms, maybe in the passive voice or with the adverb fronted. */
-function render(rng: Rng, meaning: Meaning): string {
-  const word = (options: readonly string[]) => rng.pick(options);
-  const subject = `the ${word(ADJECTIVES[meaning.subjectAdjective])} ${word(NOUNS[meaning.subject])}`;
-  const object = `the ${word(ADJECTIVES[meaning.objectAdjective])} ${word(NOUNS[meaning.object])}`;
-  const [past, participle] = rng.pick(VERBS[meaning.verb]);
-  const adverb = word(ADVERBS[meaning.adverb]);
-  const clause = rng.below(2) === 1 ? `${object} was ${participle} by ${subject}` : `${subject} ${past} ${object}`;
-  return rng.below(3) === 0 ? `${adverb} , ${clause} .` : `${clause} ${adverb} .`;
+/** How a meaning is worded: which synonym fills each slot, the voice, where the adverb goes. */
+interface Surface {
+  subject: number;
+  subjectAdjective: number;
+  verb: number;
+  object: number;
+  objectAdjective: number;
+  adverb: number;
+  passive: boolean;
+  adverbFirst: boolean;
+}
+
+/** Synonym choices are indices into each concept's list; every concept has two wordings. */
+function randomSurface(rng: Rng): Surface {
+  return {
+    subject: rng.below(2), subjectAdjective: rng.below(2), verb: rng.below(2), object: rng.below(2),
+    objectAdjective: rng.below(2), adverb: rng.below(2), passive: rng.below(2) === 1, adverbFirst: rng.below(3) === 0,
+  };
+}
+
+/** A copy of `surface` in which each choice is drawn afresh with probability `rate`. */
+function reworded(rng: Rng, surface: Surface, rate: number): Surface {
+  const fresh = randomSurface(rng);
+  const keys = Object.keys(surface) as (keyof Surface)[];
+  const result = { ...surface };
+  for (const key of keys) if (rng.float() < rate) (result as Record<keyof Surface, number | boolean>)[key] = fresh[key];
+  return result;
+}
+
+/** The sentence for a meaning in a given wording. */
+function render(meaning: Meaning, surface: Surface): string {
+  const subject = `the ${ADJECTIVES[meaning.subjectAdjective][surface.subjectAdjective]} ${NOUNS[meaning.subject][surface.subject]}`;
+  const object = `the ${ADJECTIVES[meaning.objectAdjective][surface.objectAdjective]} ${NOUNS[meaning.object][surface.object]}`;
+  const [past, participle] = VERBS[meaning.verb][surface.verb];
+  const adverb = ADVERBS[meaning.adverb][surface.adverb];
+  const clause = surface.passive ? `${object} was ${participle} by ${subject}` : `${subject} ${past} ${object}`;
+  return surface.adverbFirst ? `${adverb} , ${clause} .` : `${clause} ${adverb} .`;
 }
 
 async function writeAtomically(file: string, text: string): Promise<void> {

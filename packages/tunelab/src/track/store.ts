@@ -12,7 +12,7 @@ import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, MetricSummariesTable, RunsTable, SweepsTable, TrialsTable } from './schema.js';
-import { bucketBudget, type SeriesPoint } from './downsample.js';
+import { bucketBudget, downsample, type SeriesPoint } from './downsample.js';
 import { connect, resolveStoreTarget, type Dialect } from './connect.js';
 import { bucketRows, chunks, readPoints, readThinned, upsertBucketRows } from './series.js';
 import { DuplicateError, NotFoundError, RunFinishedError, StoreInputError } from './errors.js';
@@ -1081,7 +1081,7 @@ const LATER_LAST = 'excluded.last_step > metric_summaries.last_step or (excluded
 const EARLIER_FIRST = 'metric_summaries.first_step is null or excluded.first_step < metric_summaries.first_step or (excluded.first_step = metric_summaries.first_step and excluded.first_wall_time < metric_summaries.first_wall_time)';
 
 function takeIf(condition: string, column: keyof MetricSummariesTable) {
-  return sql`case when ${sql.raw(condition)} then ${sql.ref(`excluded.${column}`)} else ${sql.ref(`metric_summaries.${column}`)} end`;
+  return sql<number>`case when ${sql.raw(condition)} then ${sql.ref(`excluded.${column}`)} else ${sql.ref(`metric_summaries.${column}`)} end`;
 }
 
 function listFilesUnder(path: string, allowMissing = false): { absolute: string; relative: string }[] {

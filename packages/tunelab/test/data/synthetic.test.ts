@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import { readGlueTsv } from '../../src/data/glue.js';
 import { generateParaphrasePairs, writeSyntheticParaphraseCorpus } from '../../src/data/synthetic.js';
 import { AutoTokenizer } from '../../src/tokenizers/auto.js';
@@ -46,4 +46,23 @@ describe('synthetic paraphrase corpus', () => {
     };
     assert.ok(Math.abs(overlap(1) - overlap(0)) < 0.15, `overlap ${overlap(1)} vs ${overlap(0)}`);
   });
+});
+
+test('rewordRate 0 keeps paraphrases worded like their source; 1 rewords them', () => {
+  const differingWords = (pairs: { label: number; sentence1: string; sentence2: string }[]) => {
+    const positives = pairs.filter((pair) => pair.label === 1);
+    const changed = positives.filter((pair) => pair.sentence1 !== pair.sentence2).length;
+    return { positives: positives.length, changed };
+  };
+  // With nothing reworded a paraphrase would equal its source, and identical pairs are skipped: none are left.
+  assert.equal(differingWords(generateParaphrasePairs(3, 200, 0)).positives, 0);
+  const free = differingWords(generateParaphrasePairs(3, 200, 1));
+  assert.ok(free.positives > 60 && free.changed === free.positives);
+  // Non-paraphrases with rewordRate 0 differ from their source in the changed slot only: at most 3 words.
+  for (const pair of generateParaphrasePairs(3, 100, 0)) {
+    const a = pair.sentence1.split(' ');
+    const b = pair.sentence2.split(' ');
+    assert.equal(a.length, b.length);
+    assert.ok(a.filter((word, i) => word !== b[i]).length <= 4, `${pair.sentence1} | ${pair.sentence2}`);
+  }
 });
