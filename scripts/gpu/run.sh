@@ -170,7 +170,7 @@ stage_train() {
       --device $DEVICE --precision bf16 --batch-size 32 --max-seq-length 128 --epochs 1 \
       --lr 2e-5 --warmup-ratio 0.1 --weight-decay 0.01 --seed 42 --save-every 100000 --log-every 5 --no-track --json \
       $TRAIN_EXTRA_ARGS || failed=1
-  step hf-trainer-peer 45 $HF_OFFLINE python3 scripts/gpu/hf-peer.py $model $train_tsv \
+  step hf-trainer-peer 45 $HF_OFFLINE python3 bench/gpu/hf_trainer_mrpc.py $model $train_tsv \
       --precision bf16 --epochs 1 --batch-size 32 --max-seq-length 128 || failed=1
   return $failed
 }

@@ -2,10 +2,10 @@
 # usage: demo-sweep.sh vocab size hidden layers lr epochs precision
 set -e
 cd /work/main
-V=$1; N=$2; H=$3; L=$4; LR=$5; E=$6; P=${7:-auto}
-D=/tmp/dsweep/v$V-n$N-h$H-l$L-lr$LR-e$E-$P
+V=$1; N=$2; H=$3; L=$4; LR=$5; E=$6; P=${7:-auto}; R=${8:-1}
+D=/tmp/dsweep/v$V-n$N-h$H-l$L-lr$LR-e$E-$P-r$R
 rm -rf $D; mkdir -p $D
-node --conditions=development --import tsx packages/tunelab/scratch/corpus.ts $D/data $V $N
+node --conditions=development --import tsx packages/tunelab/scratch/corpus.ts $D/data $V $N $R
 mkdir -p $D/model; cp $D/data/tokenizer/* $D/model/
 VS=$(wc -l < $D/data/tokenizer/vocab.txt)
 cat > $D/model/config.json <<EOC

@@ -5,7 +5,10 @@
 //   'after-backward': all buckets are reduced once backward has finished;
 //   'overlap':        autograd hooks start a bucket's all-reduce as soon as its gradients are final, while backward
 //                     still computes earlier layers (set up at the first call, so the first step runs after backward).
-// bench/distributed-throughput.ts measures both; DEFAULT_MODE is the faster one on CPU/Gloo.
+// bench/distributed-throughput.ts measures both. On 2 CPU cores with Gloo they came out equal within noise (Gloo's
+// copies need the cores backward is using, so there is nothing to hide the communication behind): the default is
+// 'after-backward', which is simpler and wastes nothing under gradient accumulation. With NCCL on GPUs, where
+// communication runs on its own stream and links, 'overlap' is the one to pick (without gradient accumulation).
 import * as torch from '@tunelab/torch';
 import { distributed, type Tensor } from '@tunelab/torch';
 

@@ -9,7 +9,6 @@ import { notFound, onError } from './errors.js';
 import { tokenAuth } from './middleware/token-auth/index.js';
 import { hostCheck } from './middleware/host-check/index.js';
 import { DashboardAssets } from './static.js';
-import { SeriesCache } from './series.js';
 import type { Deps } from './deps.js';
 import { metaRoutes } from './routes/meta.js';
 import { runRoutes } from './routes/runs.js';
@@ -63,7 +62,6 @@ export type AppType = ReturnType<typeof buildApi>;
 export function createApp(options: AppOptions): Hono {
   const deps: Deps = {
     store: options.store,
-    series: new SeriesCache(options.store),
     pollMs: options.pollMs ?? 1000,
     readsNeedToken: options.readsNeedToken,
     shutdown: options.shutdown ?? new AbortController().signal,

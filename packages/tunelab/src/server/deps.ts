@@ -1,10 +1,8 @@
 // What every route module needs, built once per app.
 import type { Store } from '../track/store.js';
-import type { SeriesCache } from './series.js';
 
 export interface Deps {
   store: Store;
-  series: SeriesCache;
   /** How often live streams poll the store for new points, logs and status changes. */
   pollMs: number;
   /** True when reads need the token too (non-loopback bind); the dashboard adapts its downloads. */

@@ -53,7 +53,7 @@ function isDirectory(path: string): boolean {
 
 /** Opens the database and brings the schema to the latest migration (safe when many processes start at once). */
 export async function connect(target: StoreTarget): Promise<Kysely<Database>> {
-  const db = target.dialect === 'sqlite' ? openSqlite(target.url) : openPostgres(target.url);
+  const db = openDatabase(target);
   try {
     await migrate(db);
   } catch (error) {
@@ -61,6 +61,11 @@ export async function connect(target: StoreTarget): Promise<Kysely<Database>> {
     throw error;
   }
   return db;
+}
+
+/** The database as it is, without migrating it (connect() is what the store uses; tests of migrations need this). */
+export function openDatabase(target: StoreTarget): Kysely<Database> {
+  return target.dialect === 'sqlite' ? openSqlite(target.url) : openPostgres(target.url);
 }
 
 async function migrate(db: Kysely<Database>): Promise<void> {

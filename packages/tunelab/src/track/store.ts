@@ -12,7 +12,7 @@ import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, MetricSummariesTable, RunsTable, SweepsTable, TrialsTable } from './schema.js';
-import { bucketBudget, downsample, type SeriesPoint } from './downsample.js';
+import { downsample, type SeriesPoint } from './downsample.js';
 import { connect, resolveStoreTarget, type Dialect } from './connect.js';
 import { bucketRows, chunks, readPoints, readThinned, upsertBucketRows } from './series.js';
 import { DuplicateError, NotFoundError, RunFinishedError, StoreInputError } from './errors.js';
@@ -446,7 +446,7 @@ export class Store {
   async getMetrics(runId: string, names?: string[], options: { maxPoints?: number; afterStep?: number } = {}): Promise<MetricSeries[]> {
     await this.getRun(runId);
     const { maxPoints, afterStep } = options;
-    if (maxPoints !== undefined) bucketBudget(maxPoints);
+    checkMaxPoints(maxPoints);
     if (afterStep !== undefined && !Number.isSafeInteger(afterStep)) throw new StoreInputError(`afterStep must be an integer, got ${afterStep}`);
     if (maxPoints !== undefined && afterStep === undefined) {
       const wanted = names ?? (await this.getMetricSummaries([runId])).map((s) => s.name);
@@ -457,8 +457,11 @@ export class Store {
       }
       return series;
     }
-    const byName = (await readPoints(this.db, [runId], { names, afterStep })).get(runId) ?? new Map();
-    return [...byName].map(([name, points]) => ({ name, points: maxPoints === undefined ? points : downsample(points, maxPoints) }));
+    const byName = (await readPoints(this.db, [runId], { names, afterStep })).get(runId) ?? new Map<string, SeriesPoint[]>();
+    return [...byName.keys()].sort().map((name) => {
+      const points = byName.get(name)!;
+      return { name, points: maxPoints === undefined ? points : downsample(points, maxPoints) };
+    });
   }
 
   /**
@@ -467,6 +470,7 @@ export class Store {
    * requested run is a key (an empty array when it has no such metric); NotFoundError for an unknown run.
    */
   async getMetricsForRuns(runIds: string[], name: string, options: { maxPoints?: number } = {}): Promise<Map<string, MetricSeries['points']>> {
+    checkMaxPoints(options.maxPoints);
     const unique = [...new Set(runIds)];
     const known = new Set<string>();
     for (const ids of chunks(unique, INSERT_BATCH)) {
@@ -1033,6 +1037,12 @@ function checkPoints(points: MetricPoint[]): Required<MetricPoint>[] {
     if (typeof p.value !== 'number') throw new StoreInputError(`metric ${p.name} at step ${p.step}: value must be a number, got ${JSON.stringify(p.value)}`);
     return { name: p.name, step: p.step, value: p.value, wallTime: p.wallTime ?? now };
   });
+}
+
+function checkMaxPoints(maxPoints: number | undefined): void {
+  if (maxPoints !== undefined && (!Number.isInteger(maxPoints) || maxPoints < 2)) {
+    throw new StoreInputError(`maxPoints must be an integer ≥ 2, got ${maxPoints}`);
+  }
 }
 
 function checkStream(stream: string): asserts stream is LogStream {

@@ -106,6 +106,7 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
       train_runtime_s: result.trainRuntimeS,
       train_samples_per_second: result.trainSamplesPerSecond,
       ...(result.state.best ? { best_step: result.state.best.step } : {}),
+      ...(device === 'cuda' ? { peak_cuda_memory_bytes: torch.cuda.maxMemoryAllocated() } : {}),
     };
     await saveModelFolder(model, tokenizer, outputDir);
     writePredictions(outputDir, [...evaluations, ...tests]);

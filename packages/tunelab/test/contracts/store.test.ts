@@ -98,6 +98,59 @@ for (const backend of backends) {
       assert.deepEqual(steps, [...steps].sort((x, y) => x - y));
     });
 
+    it('tails a series after a step, thinning the tail on request', async () => {
+      const run = await store.createRun({ experiment: 'metrics' });
+      await store.appendMetrics(run.id, [0, 1, 2, 3, 4, 5].map((step) => ({ name: 'loss', step, value: 10 - step, wallTime: step })));
+      await store.appendMetrics(run.id, [{ name: 'acc', step: 4, value: 0.5, wallTime: 9 }, { name: 'loss', step: 2, value: 7.5, wallTime: 10 }]);
+      const tail = await store.getMetrics(run.id, undefined, { afterStep: 3 });
+      assert.deepEqual(tail.map((s) => [s.name, s.points.map((p) => p.step)]), [['acc', [4]], ['loss', [4, 5]]]);
+      assert.deepEqual(await store.getMetrics(run.id, ['loss'], { afterStep: 5 }), []);
+      const all = await store.getMetrics(run.id, ['loss'], { afterStep: -1 });
+      assert.deepEqual(all[0].points.map((p) => [p.step, p.value]), [[0, 10], [1, 9], [2, 8], [2, 7.5], [3, 7], [4, 6], [5, 5]]);
+      const [thinned] = await store.getMetrics(run.id, ['loss'], { afterStep: 0, maxPoints: 2 });
+      assert.deepEqual(thinned.points.map((p) => p.step), [1, 5]);
+      await assert.rejects(store.getMetrics(run.id, ['loss'], { afterStep: 1.5 }), StoreInputError);
+      await assert.rejects(store.getMetrics(run.id, ['loss'], { maxPoints: 1 }), StoreInputError);
+    });
+
+    it('thins many runs\' series in one call exactly as thinning each series\' points', async () => {
+      const long = await store.createRun({ experiment: 'bulk' });
+      const offset = await store.createRun({ experiment: 'bulk' });
+      const short = await store.createRun({ experiment: 'bulk' });
+      const other = await store.createRun({ experiment: 'bulk' });
+      // 3,000 steps with NaNs, a spike, equal values and a step reported twice, appended out of step order.
+      const longPoints = Array.from({ length: 3000 }, (_, step) => ({
+        name: 'loss', step, wallTime: 10_000 + step,
+        value: step === 1777 ? 99 : step % 97 === 0 ? NaN : step % 50 === 0 ? -1 : Math.round(100 * Math.cos(step / 40)) / 100,
+      }));
+      longPoints.push({ name: 'loss', step: 1500, value: -5, wallTime: 20_000 });
+      await store.appendMetrics(long.id, longPoints.slice(2000));
+      await store.appendMetrics(long.id, longPoints.slice(0, 1000));
+      await store.appendMetrics(long.id, longPoints.slice(1000, 2000));
+      await store.appendMetrics(offset.id, Array.from({ length: 2500 }, (_, i) => ({ name: 'loss', step: 1000 + 7 * i, value: (i * 37) % 101, wallTime: i })));
+      await store.appendMetrics(short.id, Array.from({ length: 50 }, (_, i) => ({ name: 'loss', step: i, value: i % 7, wallTime: i })));
+      await store.appendMetrics(other.id, [{ name: 'acc', step: 0, value: 1 }]);
+      const ids = [long.id, offset.id, short.id, other.id];
+
+      const raw = await store.getMetricsForRuns(ids, 'loss');
+      assert.equal(raw.get(long.id)!.length, 3001);
+      assert.deepEqual(raw.get(other.id), []);
+      for (const maxPoints of [2, 3, 4, 20, 200, 1000]) {
+        const thinned = await store.getMetricsForRuns(ids, 'loss', { maxPoints });
+        assert.deepEqual([...thinned.keys()], ids);
+        for (const id of ids) {
+          const expected = referenceThin(raw.get(id)!, maxPoints);
+          assert.deepEqual(thinned.get(id), expected, `run ${id}, maxPoints ${maxPoints}`);
+          const single = await store.getMetrics(id, ['loss'], { maxPoints });
+          assert.deepEqual(single[0]?.points ?? [], expected);
+        }
+      }
+      const curve = (await store.getMetricsForRuns([long.id], 'loss', { maxPoints: 20 })).get(long.id)!;
+      assert.ok(curve.some((p) => p.step === 1777 && p.value === 99) && curve.some((p) => p.value === -5), 'spike and dip survive');
+      await assert.rejects(store.getMetricsForRuns([long.id, 'no-such-run'], 'loss'), NotFoundError);
+      await assert.rejects(store.getMetricsForRuns([long.id], 'loss', { maxPoints: 0 }), StoreInputError);
+    });
+
     it('makes finished runs immutable except for tags', async () => {
       const run = await store.createRun({ experiment: 'immutable' });
       await store.setRunStatus(run.id, 'completed');
@@ -134,6 +187,12 @@ for (const backend of backends) {
       assert.deepEqual((await store.readLog(run.id)).map((c) => [c.seq, c.stream, c.text]), [[1, 'stdout', 'one\n'], [2, 'stderr', 'two\n'], [3, 'log', 'three\n']]);
       assert.deepEqual((await store.readLog(run.id, { afterSeq: 1 })).map((c) => c.seq), [2, 3]);
       assert.deepEqual((await store.readLog(run.id, { stream: 'stderr' })).map((c) => c.text), ['two\n']);
+      assert.deepEqual((await store.readLog(run.id, { tail: 2 })).map((c) => c.seq), [2, 3]);
+      assert.deepEqual((await store.readLog(run.id, { tail: 10 })).map((c) => c.seq), [1, 2, 3]);
+      assert.deepEqual((await store.readLog(run.id, { stream: 'stdout', tail: 1 })).map((c) => c.text), ['one\n']);
+      assert.deepEqual((await store.readLog(run.id, { afterSeq: 0, limit: 2 })).map((c) => c.seq), [1, 2]);
+      await assert.rejects(store.readLog(run.id, { tail: 1, limit: 1 }), StoreInputError);
+      await assert.rejects(store.readLog(run.id, { tail: 0 }), StoreInputError);
       await assert.rejects(store.appendLog(run.id, 'weird' as never, 'x'), StoreInputError);
     });
 
@@ -312,4 +371,29 @@ for (const backend of backends) {
       }
     });
   });
+}
+
+type Point = { step: number; value: number; wallTime: number };
+
+/**
+ * Thinning by brute force, as documented: at most B = ⌊(maxPoints − 2)/2⌋ aligned power-of-two step buckets
+ * between the first and last step; per bucket the finite min and max (ties: earlier step, then earlier wall time);
+ * plus first and last; each point once, in (step, wall time) order.
+ */
+function referenceThin(points: Point[], maxPoints: number): Point[] {
+  if (points.length <= maxPoints) return points;
+  const first = points[0];
+  const last = points[points.length - 1];
+  const budget = Math.floor((maxPoints - 2) / 2);
+  const kept = [first, last];
+  if (budget > 0) {
+    let width = 1;
+    while (Math.floor(last.step / width) - Math.floor(first.step / width) + 1 > budget) width *= 2;
+    const order = (sign: number) => (a: Point, b: Point) => sign * (a.value - b.value) || a.step - b.step || a.wallTime - b.wallTime;
+    for (let bucket = Math.floor(first.step / width); bucket <= Math.floor(last.step / width); bucket++) {
+      const inside = points.filter((p) => !Number.isNaN(p.value) && Math.floor(p.step / width) === bucket);
+      if (inside.length > 0) kept.push([...inside].sort(order(1))[0], [...inside].sort(order(-1))[0]);
+    }
+  }
+  return [...new Set(kept)].sort((a, b) => a.step - b.step || a.wallTime - b.wallTime);
 }

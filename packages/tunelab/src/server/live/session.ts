@@ -88,7 +88,7 @@ export class LiveSession {
   private async pollLogs(runId: string, events: LiveEvent[]): Promise<void> {
     const after = this.logCursors.get(runId);
     // The first poll only finds where the log ends (0 when empty); later polls send what came after.
-    const chunks = await this.store.readLog(runId, after === undefined ? {} : { afterSeq: after, limit: 2000 });
+    const chunks = await this.store.readLog(runId, after === undefined ? { tail: 1 } : { afterSeq: after, limit: 2000 });
     this.logCursors.set(runId, chunks.at(-1)?.seq ?? after ?? 0);
     if (after !== undefined && chunks.length > 0) events.push({ type: 'logs', runId, chunks });
   }
@@ -106,10 +106,8 @@ export class LiveSession {
       this.metricCursors.set(key, { count: summary.count, lastStep: summary.lastStep });
       // A series first seen after the session started (a trial that just began) is sent whole.
       if (!this.initialised) continue;
-      const afterStep = cursor?.lastStep ?? -1;
-      const [series] = await this.store.getMetrics(summary.runId, [summary.name]);
-      const fresh = (series?.points ?? []).filter((p) => p.step > afterStep);
-      if (fresh.length > 0) events.push({ type: 'metrics', runId: summary.runId, name: summary.name, points: packPoints(fresh) });
+      const [fresh] = await this.store.getMetrics(summary.runId, [summary.name], { afterStep: cursor?.lastStep ?? -1 });
+      if (fresh) events.push({ type: 'metrics', runId: summary.runId, name: summary.name, points: packPoints(fresh.points) });
     }
   }
 

@@ -6,6 +6,7 @@ import type { Deps } from '../deps.js';
 import { csvSchema, idSchema, pointsSchema, validQuery } from '../validate.js';
 import { buildRows } from '../queries/run-table.js';
 import { paramDiff } from '../queries/compare.js';
+import { packSeries } from '../series.js';
 
 export const MAX_COMPARED = 10;
 
@@ -23,7 +24,7 @@ export function compareRoutes(deps: Deps) {
     const summaries = await store.getMetricSummaries(ids);
     const series = await Promise.all(runs.map(async (run) => ({
       runId: run.id,
-      series: await deps.series.get(run.id, undefined, points ?? 500, run.status !== 'running'),
+      series: packSeries(await store.getMetrics(run.id, undefined, { maxPoints: points ?? 500 })),
     })));
     const metrics = [...new Set(summaries.map((s) => s.name))].sort();
     return c.json({ runs: buildRows(runs, summaries), params: paramDiff(runs), metrics, series });

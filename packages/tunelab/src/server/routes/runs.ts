@@ -10,6 +10,7 @@ import type { Deps } from '../deps.js';
 import { csvSchema, idSchema, pointsSchema, validJson, validParams, validQuery } from '../validate.js';
 import { buildRows, columnsOf, filterRows, parseCondition, sortRows, type MetricCell } from '../queries/run-table.js';
 import { decodeArtifactPath, resolveArtifactPath } from '../artifacts.js';
+import { packSeries } from '../series.js';
 
 const idParam = z.strictObject({ id: idSchema });
 
@@ -77,16 +78,13 @@ export function runRoutes(deps: Deps) {
     .get('/:id/metrics', validParams(idParam), validQuery(metricsQuery), async (c) => {
       const { id } = c.req.valid('param');
       const { names, points } = c.req.valid('query');
-      const run = await store.getRun(id);
-      const series = await deps.series.get(id, names, points ?? DEFAULT_POINTS, run.status !== 'running');
+      const series = packSeries(await store.getMetrics(id, names, { maxPoints: points ?? DEFAULT_POINTS }));
       return c.json({ runId: id, series });
     })
     .get('/:id/logs', validParams(idParam), validQuery(logsQuery), async (c) => {
       const { id } = c.req.valid('param');
       const { after, tail } = c.req.valid('query');
-      const chunks = after !== undefined
-        ? await store.readLog(id, { afterSeq: after, limit: 5000 })
-        : (await store.readLog(id)).slice(-(tail ?? DEFAULT_LOG_TAIL));
+      const chunks = await store.readLog(id, after !== undefined ? { afterSeq: after, limit: 5000 } : { tail: tail ?? DEFAULT_LOG_TAIL });
       return c.json({ runId: id, chunks, lastSeq: chunks.at(-1)?.seq ?? after ?? 0 });
     })
     .get('/:id/artifacts', validParams(idParam), async (c) => {
@@ -131,7 +129,6 @@ export function runRoutes(deps: Deps) {
       const run = await store.getRun(id);
       if (run.status === 'running') throw new HTTPException(409, { message: `run ${id} is running: stop it before deleting it` });
       await store.deleteRun(id);
-      deps.series.forget(id);
       return c.json({ deleted: id });
     });
 }

@@ -4,8 +4,8 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Deps } from '../deps.js';
 import { idSchema, pointsSchema, validJson, validParams, validQuery } from '../validate.js';
-import { sweepDetail } from '../queries/sweep-view.js';
-import type { Point } from '../series.js';
+import { readSpec, sweepDetail } from '../queries/sweep-view.js';
+import { packPoints } from '../series.js';
 import type { Store, Sweep } from '../../track/store.js';
 
 const idParam = z.strictObject({ id: idSchema });
@@ -18,8 +18,6 @@ const curvesQuery = z.strictObject({
 const stopBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() });
 
 const DEFAULT_CURVE_POINTS = 200;
-/** Trials read at once when collecting curves: enough to overlap I/O without flooding a PostgreSQL pool. */
-const CURVE_CONCURRENCY = 8;
 
 export async function loadSweepDetail(store: Store, sweep: Sweep) {
   const trials = await store.listTrials(sweep.id);
@@ -53,20 +51,12 @@ export function sweepRoutes(deps: Deps) {
     .get('/:id/curves', validParams(idParam), validQuery(curvesQuery), async (c) => {
       const sweep = await store.getSweep(c.req.valid('param').id);
       const { points = DEFAULT_CURVE_POINTS, offset = 0, limit = 1000 } = c.req.valid('query');
-      const detail = await loadSweepDetail(store, sweep);
-      const metric = detail.objective.metric;
-      const started = detail.trials.filter((t) => t.runId !== null);
-      const withRuns = started.slice(offset, offset + limit);
-      const series: { trialId: string; runId: string; points: Point[] }[] = [];
-      for (let i = 0; i < withRuns.length; i += CURVE_CONCURRENCY) {
-        const batch = withRuns.slice(i, i + CURVE_CONCURRENCY);
-        const loaded = await Promise.all(batch.map(async (t) => {
-          const finished = t.status !== 'running' && t.status !== 'queued';
-          const [curve] = await deps.series.get(t.runId!, [metric], points, finished);
-          return { trialId: t.id, runId: t.runId!, points: curve?.points ?? [] };
-        }));
-        series.push(...loaded);
-      }
+      const trials = await store.listTrials(sweep.id);
+      const metric = readSpec(sweep).objective.primary_metric;
+      const started = trials.flatMap((t) => (t.runId === null ? [] : [{ trialId: t.id, runId: t.runId }]));
+      const page = started.slice(offset, offset + limit);
+      const curves = await store.getMetricsForRuns(page.map((t) => t.runId), metric, { maxPoints: points });
+      const series = page.map((t) => ({ ...t, points: packPoints(curves.get(t.runId)!) }));
       return c.json({ sweepId: sweep.id, metric, total: started.length, offset, series });
     })
     .post('/:id/stop', validParams(idParam), validJson(stopBody), async (c) => {
