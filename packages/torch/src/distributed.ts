@@ -68,6 +68,12 @@ export function initProcessGroup(options: ProcessGroupOptions): ProcessGroup {
   return new ProcessGroup(options);
 }
 
+/**
+ * Every group not yet destroyed. Like torch's process groups, a group lives until destroy(): were it garbage
+ * collected, its connections would close under peers still using them.
+ */
+const liveGroups = new Set<ProcessGroup>();
+
 function tensorList(tensors: Tensor | Tensor[], operation: string): Handle[] {
   return (Array.isArray(tensors) ? tensors : [tensors]).map((t) => handleOf(t, operation));
 }
@@ -91,6 +97,7 @@ export class ProcessGroup {
     this.rank = rank;
     this.worldSize = worldSize;
     this.timeoutMs = timeoutMs;
+    liveGroups.add(this);
   }
 
   #h(operation: string): GroupHandle {
@@ -137,11 +144,13 @@ export class ProcessGroup {
     return new GradientReducer(handle);
   }
 
-  /** Closes this rank's connections. In-flight collectives finish first; later calls throw. */
+  /** Closes this rank's connections (until then the group stays alive, referenced or not). In-flight collectives
+   * finish first; later calls throw. */
   destroy(): void {
     if (this.#handle === null) return;
     binding().distDestroyGroup(this.#handle);
     this.#handle = null;
+    liveGroups.delete(this);
   }
 
   get isDestroyed(): boolean {

@@ -10,6 +10,7 @@ import { addOptions, givenFlags, runVerb } from './train.js';
 const DemoArgsSchema = z.strictObject({
   dir: z.string().min(1).optional(),
   epochs: z.coerce.number().positive().optional(),
+  trainSize: z.coerce.number().int().positive().optional(),
   store: z.string().min(1).optional(),
   track: z.boolean().default(true),
   json: z.boolean().default(false),
@@ -21,6 +22,7 @@ export function register(program: Command): void {
   addOptions(command, [
     ['--dir <dir>', 'folder for the corpus, model and output (default: tunelab-runs/demo-<time>)'],
     ['--epochs <n>', 'training epochs (default 6)'],
+    ['--train-size <n>', 'sentence pairs in the generated training set (default 3000)'],
     ['--store <url>', 'tracking store (default ./tunelab-runs)'],
     ['--no-track', 'do not record the run in the tracking store'],
     ['--json', 'machine-readable output: one JSON object per line'],

@@ -1,43 +1,12 @@
-// `tunelab runs list | show <run> | compare <run…>`: the tracking store from the terminal. Also home of the small
-// helpers the store-backed verbs (runs, sweep, worker) share: the --store option and the error → exit-code mapping.
+// `tunelab runs list | show <run> | compare <run…>`: the tracking store from the terminal.
 import { InvalidArgumentError, type Command } from 'commander';
-import { openStore, RUN_STATUSES, StoreError, type MetricSummary, type Run, type RunStatus, type Store } from '../track/store.js';
-import { SpecError } from '../sweep/spec.js';
-import { ControllerBusyError } from '../sweep/controller.js';
+import { RUN_STATUSES, type MetricSummary, type Run, type RunStatus } from '../track/store.js';
 import { table } from '../sweep/status.js';
 import { fmt } from '../sweep/policies/compare.js';
+import { positiveInt, STORE_HELP, withStore } from './common.js';
 
-export const STORE_HELP = 'store: SQLite file/folder or postgres://… (default: $TUNELAB_STORE, else $TUNELAB_HOME or ./tunelab-runs)';
-
-/** Errors that mean "your input is wrong": one line, exit code 2. */
-function isInputError(error: unknown): boolean {
-  return error instanceof StoreError || error instanceof SpecError || error instanceof ControllerBusyError || error instanceof InvalidArgumentError;
-}
-
-/**
- * Runs a verb's body with an open store (closed afterwards). Input errors print `tunelab <verb>: <message>`
- * and exit 2; anything else exits 1 with the same one line (the stack with TUNELAB_DEBUG=1).
- */
-export async function withStore(verb: string, storeUrl: string | undefined, body: (store: Store) => Promise<number | void>): Promise<void> {
-  let store: Store | undefined;
-  let code = 0;
-  try {
-    store = await openStore(storeUrl);
-    code = (await body(store)) ?? 0;
-  } catch (error) {
-    console.error(`tunelab ${verb}: ${error instanceof Error ? error.message : String(error)}`);
-    if (process.env.TUNELAB_DEBUG && error instanceof Error) console.error(error.stack);
-    code = isInputError(error) ? 2 : 1;
-  } finally {
-    await store?.close();
-  }
-  process.exitCode = code;
-}
-
-export function positiveInt(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected an integer ≥ 1');
-  return Number(value);
-}
+/** Lines of the log's end that `runs show` prints (read as that many chunks: a chunk holds one line or more). */
+const LOG_LINES_SHOWN = 10;
 
 function runStatus(value: string): RunStatus {
   if (!(RUN_STATUSES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${RUN_STATUSES.join(', ')}`);
@@ -80,12 +49,12 @@ export function register(program: Command): void {
         const run = await store.getRun(runId);
         const metrics = await store.getMetricSummaries([run.id]);
         const artifacts = await store.listArtifacts(run.id);
-        const log = await store.readLog(run.id);
         if (options.json) {
-          console.log(JSON.stringify({ ...run, metrics, artifacts, log }, null, 2));
+          console.log(JSON.stringify({ ...run, metrics, artifacts, log: await store.readLog(run.id) }, null, 2));
           return;
         }
-        console.log(showRun(run, metrics, artifacts.map((a) => `${a.name} (${a.size} bytes)`), log.map((c) => c.text).join('')));
+        const tail = await store.readLog(run.id, { tail: LOG_LINES_SHOWN });
+        console.log(showRun(run, metrics, artifacts.map((a) => `${a.name} (${a.size} bytes)`), tail.map((c) => c.text).join('')));
       }));
 
   runs.command('compare <runs...>')
@@ -116,7 +85,7 @@ function showRun(run: Run, metrics: MetricSummary[], artifacts: string[], log: s
   lines.push('', ...table(['metric', 'last', 'step', 'min', 'max', 'count'],
     metrics.map((m) => [m.name, fmt(m.lastValue), String(m.lastStep), fmt(m.min), fmt(m.max), String(m.count)])));
   if (artifacts.length > 0) lines.push('', 'artifacts:', ...artifacts.map((a) => `  ${a}`));
-  const tail = log.split('\n').filter(Boolean).slice(-10);
+  const tail = log.split('\n').filter(Boolean).slice(-LOG_LINES_SHOWN);
   if (tail.length > 0) lines.push('', 'log (last lines):', ...tail.map((l) => `  ${l}`));
   return lines.join('\n');
 }

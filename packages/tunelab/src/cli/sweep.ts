@@ -6,7 +6,7 @@ import { loadSpec } from '../sweep/spec.js';
 import { createSweep, isIdentityDead, runSweep, type ControllerOptions } from '../sweep/controller.js';
 import { formatSweepStatus, sweepStatus, table } from '../sweep/status.js';
 import { detectGpus } from '../sweep/gpus.js';
-import { positiveInt, STORE_HELP, withStore } from './runs.js';
+import { positiveInt, STORE_HELP, withStore } from './common.js';
 
 interface ControllerFlags {
   store?: string;

@@ -1,7 +1,7 @@
 // `tunelab ui`: serves the dashboard and its API over a store until interrupted (Ctrl-C).
 import { InvalidArgumentError, type Command } from 'commander';
 import { startServer, TOKEN_PATTERN } from '../server/serve.js';
-import { STORE_HELP, withStore } from './runs.js';
+import { STORE_HELP, withStore } from './common.js';
 
 function portNumber(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('expected an integer 0..65535 (0: any free port)');

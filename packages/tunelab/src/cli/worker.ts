@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { runWorker } from '../sweep/worker.js';
 import { detectGpus } from '../sweep/gpus.js';
-import { positiveInt, STORE_HELP, withStore } from './runs.js';
+import { positiveInt, STORE_HELP, withStore } from './common.js';
 
 export function register(program: Command): void {
   program.command('worker')

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NotFoundError, type Store, type Sweep, type SweepExecutor, type Trial } from '../track/store.js';
-import { specFromJson, withSeed, type SweepSpec } from './spec.js';
+import { sweepSpecOf, withSeed, type SweepSpec } from './spec.js';
 import { createSampler } from './samplers/index.js';
 import { createPolicy } from './policies/index.js';
 import { bestOf, fmt } from './policies/compare.js';
@@ -91,7 +91,7 @@ class Controller {
   private readonly lastStatus = new Map<string, string>();
 
   constructor(private readonly store: Store, private sweep: Sweep, private readonly options: ControllerOptions) {
-    this.spec = specFromJson(sweep.spec, `sweep ${sweep.id}`);
+    this.spec = sweepSpecOf(sweep);
     this.sampler = createSampler(this.spec);
     this.policy = createPolicy(this.spec.early_termination);
     this.pollMs = options.pollMs ?? 250;

@@ -5,7 +5,7 @@ import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClaimedTrial, FinalTrialStatus, Store, Sweep, Trial } from '../track/store.js';
-import type { SweepSpec } from './spec.js';
+import { commandTemplate, type SweepSpec } from './spec.js';
 import type { TrialHandle } from './types.js';
 import { trialCommand, trialEnv } from './command.js';
 import { STDERR_FILE, type LocalExecutor } from './executors/local.js';
@@ -37,7 +37,7 @@ export async function runClaimedTrial(ctx: RunnerContext, claimed: ClaimedTrial,
     params: trial.params, outputDir, trialId: trial.id, trialNumber: trial.number, runId: run.id,
     sweepId: sweep.id, sweepName: sweep.name, storeUrl: ctx.store.url, storeHome: ctx.store.home,
   };
-  const command = trialCommand(spec.trial.command, context);
+  const command = trialCommand(commandTemplate(spec), context);
   const env = trialEnv(context, spec.trial.env);
   if (gpu !== null) env.CUDA_VISIBLE_DEVICES = gpu;
   let handle: TrialHandle;

@@ -5,6 +5,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { z } from 'zod';
 import { distributionSchema, gridPoints, type SearchSpace } from './space.js';
+import { searchedFlagProblem, trainCommandTemplate, trainValueProblem } from './train-trial.js';
 
 export class SpecError extends Error {
   override name = 'SpecError';
@@ -73,7 +74,10 @@ const specSchema = z.strictObject({
   experiment_name: z.string().min(1).optional(),
   description: z.string().optional(),
   trial: z.strictObject({
-    command: z.string().min(1),
+    /** Any program; absent: `tunelab train` with `train`'s flags (train-trial.ts). */
+    command: z.string().min(1).optional(),
+    /** Fixed `tunelab train` flags by flag name (model, task, from-scratch, train-file, …). */
+    train: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
     /** Extra environment for every trial. */
     env: z.record(z.string(), z.string()).optional(),
     /** Folder the command runs in, relative to the spec file (default: the spec file's folder). */
@@ -148,6 +152,11 @@ export function specFromJson(json: unknown, where: string): SweepSpec {
   return validateSpec(json, where, () => null, 'sweep');
 }
 
+/** The spec stored with a sweep, validated again: the one way code that loads a sweep reads its spec. */
+export function sweepSpecOf(sweep: { id: string; spec: unknown }): SweepSpec {
+  return specFromJson(sweep.spec, `sweep ${sweep.id}`);
+}
+
 function validateSpec(json: unknown, file: string, lineOf: (path: PropertyKey[]) => number | null, defaultName: string): SweepSpec {
   const parsed = specSchema.safeParse(json ?? {}, {
     error: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'required key is missing' : undefined),
@@ -167,6 +176,7 @@ function validateSpec(json: unknown, file: string, lineOf: (path: PropertyKey[])
   const raw = parsed.data;
   const fail = (path: PropertyKey[], reason: string): never => { throw new SpecError(file, lineOf(path), path.join('.'), reason); };
   checkSamplerSupport(raw, fail);
+  checkTrial(raw, fail);
   checkPlaceholders(raw, fail);
   const { $schema: _schema, type: _type, ...rest } = raw;
   let maxTotal = raw.limits.max_total_trials;
@@ -197,8 +207,32 @@ function checkSamplerSupport(spec: ParsedSpec, fail: (path: PropertyKey[], reaso
   }
 }
 
+/** A trial is a command or `tunelab train`; for the latter every fixed flag and searched parameter must suit train. */
+function checkTrial(spec: ParsedSpec, fail: (path: PropertyKey[], reason: string) => never): void {
+  const { command, train } = spec.trial;
+  if ((command === undefined) === (train === undefined)) {
+    fail(['trial'], 'give exactly one of command (any program) and train (tunelab train flags, e.g. { model: …, task: … })');
+  }
+  if (train === undefined) return;
+  for (const required of ['model', 'task']) if (!(required in train)) fail(['trial', 'train'], `needs ${required}`);
+  for (const [name, value] of Object.entries(train)) {
+    const problem = trainValueProblem(name, value);
+    if (problem) fail(['trial', 'train', name], problem);
+  }
+  for (const name of Object.keys(spec.search_space)) {
+    if (name.replace(/_/g, '-') in train) fail(['search_space', name], `also fixed in trial.train`);
+    const problem = searchedFlagProblem(name, spec.search_space);
+    if (problem) fail(['search_space', name], problem);
+  }
+}
+
+/** The command a trial runs, placeholders still in: the spec's own, or `tunelab train` with its flags. */
+export function commandTemplate(spec: SweepSpec): string {
+  return spec.trial.command ?? trainCommandTemplate(spec.trial.train!, Object.keys(spec.search_space));
+}
+
 function checkPlaceholders(spec: ParsedSpec, fail: (path: PropertyKey[], reason: string) => never): void {
-  for (const match of spec.trial.command.matchAll(PLACEHOLDER)) {
+  for (const match of (spec.trial.command ?? '').matchAll(PLACEHOLDER)) {
     const key = match[1];
     if (TRIAL_PLACEHOLDERS.includes(key)) continue;
     const param = /^search_space\.(.+)$/.exec(key)?.[1];

@@ -1,7 +1,7 @@
 // A sweep's status as data (what `tunelab sweep status --json` prints) and as a text table.
-import type { Params, Store, TrialStatus } from '../track/store.js';
+import type { Params, Store, Sweep, Trial, TrialStatus } from '../track/store.js';
 import { TRIAL_STATUSES } from '../track/store.js';
-import { specFromJson } from './spec.js';
+import { sweepSpecOf, type SweepSpec } from './spec.js';
 import { fmt } from './policies/compare.js';
 
 export interface TrialStatusReport {
@@ -35,8 +35,15 @@ export interface SweepStatusReport {
 
 export async function sweepStatus(store: Store, idOrName: string): Promise<SweepStatusReport> {
   const sweep = await store.getSweep(idOrName);
-  const spec = specFromJson(sweep.spec, `sweep ${sweep.id}`);
-  const trials = (await store.listTrials(sweep.id)).map((t): TrialStatusReport => ({
+  return statusReport(sweep, await store.listTrials(sweep.id));
+}
+
+/**
+ * The report from a sweep and its trials, without the store: counts per status and the best trial as the
+ * controller recorded it (the best primary-metric value any trial reported). The dashboard's sweep view builds on it.
+ */
+export function statusReport(sweep: Sweep, trialList: readonly Trial[], spec: SweepSpec = sweepSpecOf(sweep)): SweepStatusReport {
+  const trials = trialList.map((t): TrialStatusReport => ({
     id: t.id, number: t.number, params: t.params, status: t.status, attempt: t.attempt, runId: t.runId,
     best: t.bestValue === null || t.bestStep === null ? null : { value: t.bestValue, step: t.bestStep },
     reason: t.reason ?? (t.status === 'running' && t.stopRequested !== null ? `stopping: ${t.stopRequested}` : null), exitCode: t.exitCode, startedAt: t.startedAt, endedAt: t.endedAt,

@@ -4,7 +4,7 @@
 // trials and hands them back to the queue at once.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store, Sweep } from '../track/store.js';
-import { specFromJson, type SweepSpec } from './spec.js';
+import { sweepSpecOf, type SweepSpec } from './spec.js';
 import { LocalExecutor } from './executors/local.js';
 import { GpuPool } from './gpus.js';
 import { processIdentity } from './controller.js';
@@ -71,7 +71,7 @@ export async function runWorker(store: Store, options: WorkerOptions = {}): Prom
 function specOf(cache: Map<string, SweepSpec>, sweep: Sweep): SweepSpec {
   let spec = cache.get(sweep.id);
   if (!spec) {
-    spec = specFromJson(sweep.spec, `sweep ${sweep.id}`);
+    spec = sweepSpecOf(sweep);
     cache.set(sweep.id, spec);
   }
   return spec;

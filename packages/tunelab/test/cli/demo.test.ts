@@ -1,4 +1,4 @@
-// `tunelab demo` (README command 1), shortened to one epoch: it writes its corpus, tokenizer and model config, trains
+// `tunelab demo` (README command 1), shortened to one epoch over a small corpus: it writes its corpus, tokenizer and model config, trains
 // through the same path as `tunelab train`, and reports metrics, the output folder and the tracked run.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import { openStore } from '../../src/track/store.js';
 import { readJson, runCli, tempDir } from '../e2e/helpers.js';
 
-test('tunelab demo: corpus → tokenizer → BERT from config → fine-tuned, evaluated, tracked', async () => {
+test('tunelab demo (a 400-pair corpus, one epoch): corpus → tokenizer → BERT from config → fine-tuned, evaluated, tracked', async () => {
   const dir = join(tempDir(), 'demo');
   const home = tempDir('tunelab-demo-home-');
-  const result = await runCli(['demo', '--dir', dir, '--epochs', '1', '--json'], { TUNELAB_HOME: home });
+  const result = await runCli(['demo', '--dir', dir, '--epochs', '1', '--train-size', '400', '--json'], { TUNELAB_HOME: home });
   assert.equal(result.code, 0, result.stderr);
   const records = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
   const final = records.find((r) => r.type === 'result')!;

@@ -2,7 +2,7 @@
 // so each poll of the store yields only what changed — new metric points, new log chunks, status changes.
 import type { LogChunk, Run, Store } from '../../track/store.js';
 import { packPoints, type Point } from '../series.js';
-import { readSpec } from '../queries/sweep-view.js';
+import { sweepSpecOf } from '../../sweep/spec.js';
 
 export interface Topics {
   runs: string[];
@@ -47,7 +47,7 @@ export class LiveSession {
     for (const id of [...topics.runs, ...topics.logs]) await store.getRun(id);
     for (const id of topics.sweeps) {
       const sweep = await store.getSweep(id);
-      session.sweepMetric.set(id, readSpec(sweep).objective.primary_metric);
+      session.sweepMetric.set(id, sweepSpecOf(sweep).objective.primary_metric);
     }
     await session.poll();
     return session;

@@ -1,7 +1,9 @@
 // What the sweep page shows, computed from the store's sweep, trials and primary-metric summaries:
 // one row per trial (objective value, best flag, early-termination reason), progress counts, the axis
 // scale of every search-space parameter, and compute time spent and saved by early termination.
-import { specFromJson, type SweepSpec } from '../../sweep/spec.js';
+// Counts and the best trial come from `tunelab sweep status`'s report (sweep/status.ts), so both agree.
+import { sweepSpecOf, type SweepSpec } from '../../sweep/spec.js';
+import { statusReport } from '../../sweep/status.js';
 import type { Goal } from '../../sweep/types.js';
 import type { MetricSummary, Params, Sweep, Trial, TrialStatus } from '../../track/store.js';
 import { finite } from './run-table.js';
@@ -42,15 +44,10 @@ export interface TrialRow {
   terminatedEarly: boolean;
 }
 
-export interface SweepProgress {
-  /** max_total_trials when the spec sets it, else the number of trials created. */
+export interface SweepProgress extends Record<TrialStatus, number> {
+  /** max_total_trials (or the trials created, when more). */
   total: number;
   created: number;
-  queued: number;
-  running: number;
-  completed: number;
-  terminated: number;
-  failed: number;
 }
 
 export interface ComputeTime {
@@ -76,11 +73,6 @@ export interface SweepDetail {
   policy: string | null;
 }
 
-/** The stored spec, validated again by the sweep's own loader (one way to read a spec). */
-export function readSpec(sweep: Sweep): SweepSpec {
-  return specFromJson(sweep.spec, `sweep ${sweep.id}`);
-}
-
 const LOG_DISTRIBUTIONS = new Set(['loguniform', 'qloguniform', 'lognormal', 'qlognormal']);
 
 export function spaceParams(spec: SweepSpec): SpaceParam[] {
@@ -91,18 +83,14 @@ export function spaceParams(spec: SweepSpec): SpaceParam[] {
   });
 }
 
-/** True when `a` is better than `b` under the goal. */
-export function better(goal: Goal, a: number, b: number): boolean {
-  return goal === 'minimize' ? a < b : a > b;
-}
-
 export function sweepDetail(sweep: Sweep, trials: readonly Trial[], summaries: readonly MetricSummary[], now = Date.now()): SweepDetail {
-  const spec = readSpec(sweep);
+  const spec = sweepSpecOf(sweep);
+  const report = statusReport(sweep, trials, spec);
   const objective: SweepObjective = { metric: spec.objective.primary_metric, goal: spec.objective.goal };
   const byRun = new Map(summaries.filter((s) => s.name === objective.metric).map((s) => [s.runId, s]));
 
   const rows = trials.map((trial) => trialRow(trial, trial.runId ? byRun.get(trial.runId) : undefined, objective.goal, now));
-  const bestTrialId = sweep.bestTrialId ?? bestOf(rows, objective.goal);
+  const bestTrialId = report.best?.trialId ?? null;
   for (const row of rows) row.isBest = row.id === bestTrialId;
 
   const { specDir: _dir, controllerId: _controller, ...publicSweep } = sweep;
@@ -112,7 +100,7 @@ export function sweepDetail(sweep: Sweep, trials: readonly Trial[], summaries: r
     space: spaceParams(spec),
     trials: rows,
     bestTrialId,
-    progress: progressOf(rows, spec.limits?.max_total_trials),
+    progress: { total: Math.max(report.maxTotalTrials, trials.length), created: trials.length, ...report.counts },
     compute: computeTime(rows, now),
     policy: spec.early_termination?.type ?? null,
   };
@@ -138,29 +126,6 @@ function trialRow(trial: Trial, summary: MetricSummary | undefined, goal: Goal, 
     reports: summary?.count ?? 0,
     isBest: false,
     terminatedEarly: trial.status === 'terminated',
-  };
-}
-
-/** Best completed trial by value; a sweep with none completed yet has no best. */
-function bestOf(rows: readonly TrialRow[], goal: Goal): string | null {
-  let best: TrialRow | null = null;
-  for (const row of rows) {
-    if (row.status !== 'completed' || row.value === null) continue;
-    if (!best || better(goal, row.value, best.value!)) best = row;
-  }
-  return best?.id ?? null;
-}
-
-function progressOf(rows: readonly TrialRow[], maxTotal: number | undefined): SweepProgress {
-  const count = (status: TrialStatus) => rows.filter((r) => r.status === status).length;
-  return {
-    total: Math.max(maxTotal ?? 0, rows.length),
-    created: rows.length,
-    queued: count('queued'),
-    running: count('running'),
-    completed: count('completed'),
-    terminated: count('terminated'),
-    failed: count('failed'),
   };
 }
 

@@ -4,7 +4,8 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Deps } from '../deps.js';
 import { idSchema, pointsSchema, validJson, validParams, validQuery } from '../validate.js';
-import { readSpec, sweepDetail } from '../queries/sweep-view.js';
+import { sweepDetail } from '../queries/sweep-view.js';
+import { sweepSpecOf } from '../../sweep/spec.js';
 import { packPoints } from '../series.js';
 import type { Store, Sweep } from '../../track/store.js';
 
@@ -52,7 +53,7 @@ export function sweepRoutes(deps: Deps) {
       const sweep = await store.getSweep(c.req.valid('param').id);
       const { points = DEFAULT_CURVE_POINTS, offset = 0, limit = 1000 } = c.req.valid('query');
       const trials = await store.listTrials(sweep.id);
-      const metric = readSpec(sweep).objective.primary_metric;
+      const metric = sweepSpecOf(sweep).objective.primary_metric;
       const started = trials.flatMap((t) => (t.runId === null ? [] : [{ trialId: t.id, runId: t.runId }]));
       const page = started.slice(offset, offset + limit);
       const curves = await store.getMetricsForRuns(page.map((t) => t.runId), metric, { maxPoints: points });

@@ -1,0 +1,95 @@
+// The default trial: `tunelab train`. A spec without `trial.command` gives `trial.train` — the fixed flags, keyed by
+// flag name as in a `--config` file (`model`, `task`, `from-scratch`, `train-file`, …) — and every search-space
+// parameter becomes the flag of the same name (`lr` → `--lr`, `batch_size` → `--batch-size`). The trial writes into
+// its own output folder and reports into the run the sweep created (TUNELAB_RUN_ID / TUNELAB_STORE: train/tracking.ts
+// attaches with RunClient.fromEnv), each evaluation as `eval_<metric>`, training loss as `train_loss`.
+import { fileURLToPath } from 'node:url';
+import { TrainArgsSchema, flagName } from '../train/args.js';
+import type { ParamValue } from '../track/store.js';
+import { shellQuote } from './command.js';
+import { valueAt, type SearchSpace } from './space.js';
+
+export type TrainFlagValue = string | number | boolean;
+
+type TrainKey = keyof typeof TrainArgsSchema.shape;
+
+/** Set by the sweep for every trial (output folder, tracking) or meaningless inside one. */
+const SWEEP_OWNED: readonly string[] = ['outputDir', 'store', 'experiment', 'runName', 'track', 'json', 'resume'];
+
+/** Common names of other tools, for a hint in the error. */
+const HINTS: Record<string, string> = { learning_rate: 'lr', num_train_epochs: 'epochs', per_device_train_batch_size: 'batch_size' };
+
+/** Why `name` (`batch-size` in trial.train, `batch_size` in search_space) cannot be a train flag; null when it can. */
+export function trainFlagProblem(name: string): string | null {
+  const key = trainKey(name);
+  if (key === null) {
+    const hint = HINTS[name] ? ` (did you mean ${HINTS[name]}?)` : '';
+    return `not a tunelab train flag${hint}: name parameters and trial.train keys after its flags (lr, batch_size, epochs, weight_decay, …)`;
+  }
+  if (SWEEP_OWNED.includes(key)) return `${flagName(key)} is set by the sweep for each trial`;
+  return null;
+}
+
+/** Why `value` is not valid for the flag (the reason tunelab train would give); null when it is. */
+export function trainValueProblem(name: string, value: ParamValue): string | null {
+  const key = trainKey(name);
+  if (key === null) return trainFlagProblem(name);
+  const result = TrainArgsSchema.shape[key].safeParse(value);
+  if (result.success) return null;
+  return `${JSON.stringify(value)} is not valid for ${flagName(key)}: ${result.error.issues[0].message.replace(/^Invalid input: /, '')}`;
+}
+
+/**
+ * Why a search-space parameter cannot feed its train flag: an unknown or sweep-owned flag, a boolean (a flag
+ * cannot be given conditionally), or a value the distribution can draw that the flag refuses (probed at a few
+ * quantiles: a float for an integer flag, a negative learning rate). Null when it can.
+ */
+export function searchedFlagProblem(name: string, space: SearchSpace): string | null {
+  const flag = trainFlagProblem(name);
+  if (flag) return flag;
+  const dist = space[name];
+  const samples = dist.type === 'choice' ? dist.values : [0, 0.37, 0.5, 0.999].map((u) => valueAt(dist, u));
+  if (samples.some((v) => typeof v === 'boolean')) return 'boolean flags cannot be searched (fix them in trial.train)';
+  for (const value of samples) {
+    const problem = trainValueProblem(name, value);
+    if (problem) return `${dist.type} can draw ${problem}`;
+  }
+  return null;
+}
+
+/**
+ * The trial command template: this process's own tunelab (its node and CLI entry — the sources through tsx when
+ * it runs them, else the build), `train`, the fixed flags, `--<param>=${{search_space.<param>}}` per searched
+ * parameter and `--output-dir=${{trial.output_dir}}`. Built where the trial runs, so a worker uses its own install.
+ */
+export function trainCommandTemplate(train: Record<string, TrainFlagValue>, searched: readonly string[]): string {
+  const words = [...cliEntry().map(shellQuote), 'train'];
+  for (const [name, value] of Object.entries(train)) words.push(...fixedFlag(name, value));
+  for (const name of searched) words.push(`${flagName(trainKey(name)!)}=\${{search_space.${name}}}`);
+  words.push('--output-dir=${{trial.output_dir}}');
+  return words.join(' ');
+}
+
+function fixedFlag(name: string, value: TrainFlagValue): string[] {
+  const key = trainKey(name)!;
+  const flag = flagName(key);
+  if (typeof value !== 'boolean') return [shellQuote(`${flag}=${value}`)];
+  const byDefault = TrainArgsSchema.shape[key].safeParse(undefined).data;
+  if (value === byDefault) return [];
+  return [value ? flag : `--no-${flag.slice(2)}`];
+}
+
+/** `batch-size` (as in trial.train) or `batch_size` (a search-space name) → `batchSize`, when train has that flag. */
+function trainKey(name: string): TrainKey | null {
+  const key = name.replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase());
+  const known = Object.hasOwn(TrainArgsSchema.shape, key) && flagName(key) === `--${name.replace(/_/g, '-')}`;
+  return known ? key as TrainKey : null;
+}
+
+/** How to start this very tunelab: node, its loader when running TypeScript sources, and the CLI's main module. */
+function cliEntry(): string[] {
+  if (import.meta.url.endsWith('.ts')) {
+    return [process.execPath, '--conditions=development', '--import', import.meta.resolve('tsx'), fileURLToPath(new URL('../cli/main.ts', import.meta.url))];
+  }
+  return [process.execPath, fileURLToPath(new URL('../cli/main.js', import.meta.url))];
+}
