@@ -2,7 +2,7 @@
 // The controller runs in this process; Ctrl-C stops the controller only (trials keep running; `resume` re-attaches).
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Store, SweepExecutor } from '../track/store.js';
-import { loadSpec } from '../sweep/spec.js';
+import { loadSpec } from '../sweep/spec-file.js';
 import { createSweep, isIdentityDead, runSweep, type ControllerOptions } from '../sweep/controller.js';
 import { formatSweepStatus, sweepStatus, table } from '../sweep/status.js';
 import { detectGpus } from '../sweep/gpus.js';

@@ -1,11 +1,9 @@
-// The sweep spec: YAML or JSON in the shape of Azure ML sweep jobs, validated once here with zod. Errors are one
-// line naming file:line, the key path and why ("mrpc.yml:6: search_space.lr.min_value: must be a finite number").
-import { readFileSync } from 'node:fs';
-import { basename, dirname, extname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isNode } from 'yaml';
+// The sweep spec: YAML or JSON in the shape of Azure ML sweep jobs, validated here with zod. Errors are one line
+// naming file:line, the key path and why ("mrpc.yml:6: search_space.lr.min_value: must be a finite number").
+// Spec files are read by spec-file.ts, which adds the checks of `trial.train` against tunelab train's flags; this
+// module stays free of the trainer, so the dashboard server can read stored specs without loading it.
 import { z } from 'zod';
 import { distributionSchema, gridPoints, type SearchSpace } from './space.js';
-import { searchedFlagProblem, trainCommandTemplate, trainValueProblem } from './train-trial.js';
 
 export class SpecError extends Error {
   override name = 'SpecError';
@@ -102,7 +100,10 @@ const specSchema = z.strictObject({
   }).default({ max_total_trials: 1000, max_retries: 2, heartbeat_grace: 60 }),
 });
 
-type ParsedSpec = z.output<typeof specSchema>;
+export type ParsedSpec = z.output<typeof specSchema>;
+
+/** Throws the SpecError for `path` (file:line when known). */
+export type SpecFail = (path: PropertyKey[], reason: string) => never;
 
 /** A validated spec with defaults filled (limits.max_concurrent_trials, grid-bounded max_total_trials). */
 export interface SweepSpec extends Omit<ParsedSpec, 'name' | 'limits' | '$schema' | 'type'> {
@@ -115,38 +116,6 @@ const DEFAULT_CONCURRENCY = 4;
 const PLACEHOLDER = /\$\{\{\s*([^}]*?)\s*\}\}/g;
 const TRIAL_PLACEHOLDERS = ['trial.output_dir', 'trial.id', 'trial.number', 'trial.run_id', 'sweep.id', 'sweep.name'];
 
-/** Reads and validates a spec file (YAML or JSON). */
-export function loadSpec(file: string): { spec: SweepSpec; dir: string } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new SpecError(file, null, '', `cannot read spec: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  const spec = parseSpec(text, file);
-  const dir = resolve(dirname(resolve(file)), spec.trial.code ?? '.');
-  return { spec, dir };
-}
-
-/** Validates spec text; `file` names it in errors and gives the default sweep name. */
-export function parseSpec(text: string, file: string): SweepSpec {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const error = doc.errors[0];
-    throw new SpecError(file, lineCounter.linePos(error.pos[0]).line, '', error.message.split('\n')[0]);
-  }
-  const lineOf = (path: PropertyKey[]): number | null => {
-    for (let depth = path.length; depth >= 0; depth--) {
-      const node = doc.getIn(path.slice(0, depth) as (string | number)[], true);
-      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
-    }
-    return null;
-  };
-  const defaultName = basename(file, extname(file));
-  return validateSpec(doc.toJS(), file, lineOf, defaultName);
-}
-
 /** Validates an already-parsed spec (as stored with a sweep). */
 export function specFromJson(json: unknown, where: string): SweepSpec {
   return validateSpec(json, where, () => null, 'sweep');
@@ -157,7 +126,12 @@ export function sweepSpecOf(sweep: { id: string; spec: unknown }): SweepSpec {
   return specFromJson(sweep.spec, `sweep ${sweep.id}`);
 }
 
-function validateSpec(json: unknown, file: string, lineOf: (path: PropertyKey[]) => number | null, defaultName: string): SweepSpec {
+/**
+ * Validates a parsed spec; `file` names it in errors, `lineOf` finds a key's line, `checkMore` adds checks that
+ * need more than the schema (spec-file.ts: trial.train against tunelab train's flags).
+ */
+export function validateSpec(json: unknown, file: string, lineOf: (path: PropertyKey[]) => number | null, defaultName: string,
+  checkMore: (spec: ParsedSpec, fail: SpecFail) => void = () => {}): SweepSpec {
   const parsed = specSchema.safeParse(json ?? {}, {
     error: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'required key is missing' : undefined),
   });
@@ -174,10 +148,11 @@ function validateSpec(json: unknown, file: string, lineOf: (path: PropertyKey[])
     throw new SpecError(file, lineOf(path), path.join('.'), reason);
   }
   const raw = parsed.data;
-  const fail = (path: PropertyKey[], reason: string): never => { throw new SpecError(file, lineOf(path), path.join('.'), reason); };
+  const fail: SpecFail = (path, reason) => { throw new SpecError(file, lineOf(path), path.join('.'), reason); };
   checkSamplerSupport(raw, fail);
   checkTrial(raw, fail);
   checkPlaceholders(raw, fail);
+  checkMore(raw, fail);
   const { $schema: _schema, type: _type, ...rest } = raw;
   let maxTotal = raw.limits.max_total_trials;
   if (raw.sampling_algorithm.type === 'grid') maxTotal = Math.min(maxTotal, gridPoints(raw.search_space).length);
@@ -193,7 +168,7 @@ function validateSpec(json: unknown, file: string, lineOf: (path: PropertyKey[])
 }
 
 /** Grid takes choice only; bayesian takes choice/uniform/quniform and no early termination (as Azure ML). */
-function checkSamplerSupport(spec: ParsedSpec, fail: (path: PropertyKey[], reason: string) => never): void {
+function checkSamplerSupport(spec: ParsedSpec, fail: SpecFail): void {
   const sampler = spec.sampling_algorithm.type;
   const allowed = sampler === 'grid' ? ['choice'] : sampler === 'bayesian' ? ['choice', 'uniform', 'quniform'] : undefined;
   if (allowed) {
@@ -207,31 +182,17 @@ function checkSamplerSupport(spec: ParsedSpec, fail: (path: PropertyKey[], reaso
   }
 }
 
-/** A trial is a command or `tunelab train`; for the latter every fixed flag and searched parameter must suit train. */
-function checkTrial(spec: ParsedSpec, fail: (path: PropertyKey[], reason: string) => never): void {
+/** A trial is a command or `tunelab train` (its flags are checked by spec-file.ts, which knows train's). */
+function checkTrial(spec: ParsedSpec, fail: SpecFail): void {
   const { command, train } = spec.trial;
   if ((command === undefined) === (train === undefined)) {
     fail(['trial'], 'give exactly one of command (any program) and train (tunelab train flags, e.g. { model: …, task: … })');
   }
   if (train === undefined) return;
   for (const required of ['model', 'task']) if (!(required in train)) fail(['trial', 'train'], `needs ${required}`);
-  for (const [name, value] of Object.entries(train)) {
-    const problem = trainValueProblem(name, value);
-    if (problem) fail(['trial', 'train', name], problem);
-  }
-  for (const name of Object.keys(spec.search_space)) {
-    if (name.replace(/_/g, '-') in train) fail(['search_space', name], `also fixed in trial.train`);
-    const problem = searchedFlagProblem(name, spec.search_space);
-    if (problem) fail(['search_space', name], problem);
-  }
 }
 
-/** The command a trial runs, placeholders still in: the spec's own, or `tunelab train` with its flags. */
-export function commandTemplate(spec: SweepSpec): string {
-  return spec.trial.command ?? trainCommandTemplate(spec.trial.train!, Object.keys(spec.search_space));
-}
-
-function checkPlaceholders(spec: ParsedSpec, fail: (path: PropertyKey[], reason: string) => never): void {
+function checkPlaceholders(spec: ParsedSpec, fail: SpecFail): void {
   for (const match of (spec.trial.command ?? '').matchAll(PLACEHOLDER)) {
     const key = match[1];
     if (TRIAL_PLACEHOLDERS.includes(key)) continue;

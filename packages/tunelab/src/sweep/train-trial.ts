@@ -8,6 +8,7 @@ import { TrainArgsSchema, flagName } from '../train/args.js';
 import type { ParamValue } from '../track/store.js';
 import { shellQuote } from './command.js';
 import { valueAt, type SearchSpace } from './space.js';
+import type { ParsedSpec, SpecFail, SweepSpec } from './spec.js';
 
 export type TrainFlagValue = string | number | boolean;
 
@@ -18,6 +19,26 @@ const SWEEP_OWNED: readonly string[] = ['outputDir', 'store', 'experiment', 'run
 
 /** Common names of other tools, for a hint in the error. */
 const HINTS: Record<string, string> = { learning_rate: 'lr', num_train_epochs: 'epochs', per_device_train_batch_size: 'batch_size' };
+
+/** Every fixed flag and every searched parameter of a `trial.train` spec must suit tunelab train (spec-file.ts). */
+export function checkTrainTrial(spec: ParsedSpec, fail: SpecFail): void {
+  const train = spec.trial.train;
+  if (train === undefined) return;
+  for (const [name, value] of Object.entries(train)) {
+    const problem = trainValueProblem(name, value);
+    if (problem) fail(['trial', 'train', name], problem);
+  }
+  for (const name of Object.keys(spec.search_space)) {
+    if (name.replace(/_/g, '-') in train) fail(['search_space', name], 'also fixed in trial.train');
+    const problem = searchedFlagProblem(name, spec.search_space);
+    if (problem) fail(['search_space', name], problem);
+  }
+}
+
+/** The command a trial runs, placeholders still in: the spec's own, or `tunelab train` with its flags. */
+export function commandTemplate(spec: SweepSpec): string {
+  return spec.trial.command ?? trainCommandTemplate(spec.trial.train!, Object.keys(spec.search_space));
+}
 
 /** Why `name` (`batch-size` in trial.train, `batch_size` in search_space) cannot be a train flag; null when it can. */
 export function trainFlagProblem(name: string): string | null {
@@ -32,8 +53,9 @@ export function trainFlagProblem(name: string): string | null {
 
 /** Why `value` is not valid for the flag (the reason tunelab train would give); null when it is. */
 export function trainValueProblem(name: string, value: ParamValue): string | null {
-  const key = trainKey(name);
-  if (key === null) return trainFlagProblem(name);
+  const flag = trainFlagProblem(name);
+  if (flag) return flag;
+  const key = trainKey(name)!;
   const result = TrainArgsSchema.shape[key].safeParse(value);
   if (result.success) return null;
   return `${JSON.stringify(value)} is not valid for ${flagName(key)}: ${result.error.issues[0].message.replace(/^Invalid input: /, '')}`;

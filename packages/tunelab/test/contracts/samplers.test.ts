@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSampler } from '../../src/sweep/samplers/index.js';
-import { parseSpec } from '../../src/sweep/spec.js';
+import { parseSpec } from '../../src/sweep/spec-file.js';
 import type { Distribution, SearchSpace } from '../../src/sweep/space.js';
 import type { ParamValue } from '../../src/track/store.js';
 import type { SweepView, TrialView } from '../../src/sweep/types.js';

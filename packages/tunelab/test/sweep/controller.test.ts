@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseSpec } from '../../src/sweep/spec.js';
+import { parseSpec } from '../../src/sweep/spec-file.js';
 import { ControllerBusyError, createSweep, runSweep, type SweepOutcome } from '../../src/sweep/controller.js';
 import type { Store, Trial } from '../../src/track/store.js';
 import { freshStore, sqliteBackend } from '../contracts/backends.js';

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Store, Trial } from '../../src/track/store.js';
-import { loadSpec } from '../../src/sweep/spec.js';
+import { loadSpec } from '../../src/sweep/spec-file.js';
 import { createSweep, runSweep } from '../../src/sweep/controller.js';
 import { freshStore, postgresBackend } from '../contracts/backends.js';
 import { startCli, until, type CliProcess } from './cli-process.js';

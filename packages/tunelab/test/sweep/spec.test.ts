@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSpec, parseSpec, SpecError, specFromJson } from '../../src/sweep/spec.js';
+import { SpecError, specFromJson } from '../../src/sweep/spec.js';
+import { loadSpec, parseSpec } from '../../src/sweep/spec-file.js';
 
 const VALID = `name: mrpc-lr
 trial:
