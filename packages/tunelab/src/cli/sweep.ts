@@ -38,7 +38,7 @@ export function register(program: Command): void {
     .option('--executor <kind>', 'local: trials run here as child processes; worker: `tunelab worker` processes run them', executorKind, 'local')
     .action((specFile: string, flags: ControllerFlags & { executor: SweepExecutor }) =>
       withStore('sweep run', flags.store, async (store) => {
-        const { spec, dir } = loadSpec(specFile);
+        const { spec, dir } = await loadSpec(specFile);
         const created = await createSweep(store, spec, dir, flags.executor);
         const sampler = spec.sampling_algorithm.type === 'random' && spec.sampling_algorithm.rule === 'sobol' ? 'random/sobol' : spec.sampling_algorithm.type;
         console.log(`sweep ${created.id} (${created.name}): ${spec.limits.max_total_trials} trials, ${spec.limits.max_concurrent_trials} at a time, ` +

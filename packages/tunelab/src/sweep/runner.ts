@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClaimedTrial, FinalTrialStatus, Store, Sweep, Trial } from '../track/store.js';
 import type { SweepSpec } from './spec.js';
-import { commandTemplate } from './train-trial.js';
 import type { TrialHandle } from './types.js';
 import { trialCommand, trialEnv } from './command.js';
 import { STDERR_FILE, type LocalExecutor } from './executors/local.js';
@@ -29,6 +28,13 @@ export interface TrialOutcome {
   reason: string | null;
 }
 
+/** The command a trial runs, placeholders still in: the spec's own, or `tunelab train` (the trainer loads only then). */
+async function commandTemplate(spec: SweepSpec): Promise<string> {
+  if (spec.trial.command !== undefined) return spec.trial.command;
+  const { trainCommandTemplate } = await import('./train-trial.js');
+  return trainCommandTemplate(spec.trial.train!, Object.keys(spec.search_space));
+}
+
 /** Launches a freshly claimed trial and supervises it to the end. */
 export async function runClaimedTrial(ctx: RunnerContext, claimed: ClaimedTrial, sweep: Sweep, spec: SweepSpec, gpu: string | null): Promise<TrialOutcome> {
   const { trial, run } = claimed;
@@ -38,7 +44,7 @@ export async function runClaimedTrial(ctx: RunnerContext, claimed: ClaimedTrial,
     params: trial.params, outputDir, trialId: trial.id, trialNumber: trial.number, runId: run.id,
     sweepId: sweep.id, sweepName: sweep.name, storeUrl: ctx.store.url, storeHome: ctx.store.home,
   };
-  const command = trialCommand(commandTemplate(spec), context);
+  const command = trialCommand(await commandTemplate(spec), context);
   const env = trialEnv(context, spec.trial.env);
   if (gpu !== null) env.CUDA_VISIBLE_DEVICES = gpu;
   let handle: TrialHandle;

@@ -1,26 +1,27 @@
 // Reading a sweep spec file (YAML or JSON): parse with line numbers, validate (spec.ts), and check a `tunelab train`
 // trial's flags against train's own option schema (train-trial.ts). Errors are one line naming file:line and key.
+// Async because train-trial.ts is imported only for specs that use it: it loads the trainer (and libtorch), which
+// a sweep of any other program never needs.
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { SpecError, validateSpec, type SweepSpec } from './spec.js';
-import { checkTrainTrial } from './train-trial.js';
 
 /** Reads and validates a spec file (YAML or JSON). */
-export function loadSpec(file: string): { spec: SweepSpec; dir: string } {
+export async function loadSpec(file: string): Promise<{ spec: SweepSpec; dir: string }> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new SpecError(file, null, '', `cannot read spec: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  const spec = parseSpec(text, file);
+  const spec = await parseSpec(text, file);
   const dir = resolve(dirname(resolve(file)), spec.trial.code ?? '.');
   return { spec, dir };
 }
 
 /** Validates spec text; `file` names it in errors and gives the default sweep name. */
-export function parseSpec(text: string, file: string): SweepSpec {
+export async function parseSpec(text: string, file: string): Promise<SweepSpec> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -34,7 +35,13 @@ export function parseSpec(text: string, file: string): SweepSpec {
     }
     return null;
   };
-  const defaultName = basename(file, extname(file));
-  return validateSpec(doc.toJS(), file, lineOf, defaultName, checkTrainTrial);
+  const json: unknown = doc.toJS();
+  const checkMore = hasTrainTrial(json) ? (await import('./train-trial.js')).checkTrainTrial : undefined;
+  return validateSpec(json, file, lineOf, basename(file, extname(file)), checkMore);
+}
+
+function hasTrainTrial(json: unknown): boolean {
+  const trial = (json as { trial?: unknown } | null)?.trial;
+  return typeof trial === 'object' && trial !== null && 'train' in trial;
 }
 

@@ -8,7 +8,7 @@ import { TrainArgsSchema, flagName } from '../train/args.js';
 import type { ParamValue } from '../track/store.js';
 import { shellQuote } from './command.js';
 import { valueAt, type SearchSpace } from './space.js';
-import type { ParsedSpec, SpecFail, SweepSpec } from './spec.js';
+import type { ParsedSpec, SpecFail } from './spec.js';
 
 export type TrainFlagValue = string | number | boolean;
 
@@ -35,16 +35,11 @@ export function checkTrainTrial(spec: ParsedSpec, fail: SpecFail): void {
   }
 }
 
-/** The command a trial runs, placeholders still in: the spec's own, or `tunelab train` with its flags. */
-export function commandTemplate(spec: SweepSpec): string {
-  return spec.trial.command ?? trainCommandTemplate(spec.trial.train!, Object.keys(spec.search_space));
-}
-
 /** Why `name` (`batch-size` in trial.train, `batch_size` in search_space) cannot be a train flag; null when it can. */
-export function trainFlagProblem(name: string): string | null {
+function trainFlagProblem(name: string): string | null {
   const key = trainKey(name);
   if (key === null) {
-    const hint = HINTS[name] ? ` (did you mean ${HINTS[name]}?)` : '';
+    const hint = Object.hasOwn(HINTS, name) ? ` (did you mean ${HINTS[name]}?)` : '';
     return `not a tunelab train flag${hint}: name parameters and trial.train keys after its flags (lr, batch_size, epochs, weight_decay, …)`;
   }
   if (SWEEP_OWNED.includes(key)) return `${flagName(key)} is set by the sweep for each trial`;
@@ -52,10 +47,13 @@ export function trainFlagProblem(name: string): string | null {
 }
 
 /** Why `value` is not valid for the flag (the reason tunelab train would give); null when it is. */
-export function trainValueProblem(name: string, value: ParamValue): string | null {
+function trainValueProblem(name: string, value: ParamValue): string | null {
   const flag = trainFlagProblem(name);
   if (flag) return flag;
   const key = trainKey(name)!;
+  if ((typeof value === 'boolean') !== isSwitch(key)) {
+    return `${flagName(key)} ${isSwitch(key) ? 'is a switch: give true or false' : `takes a value, not ${value}`}`;
+  }
   const result = TrainArgsSchema.shape[key].safeParse(value);
   if (result.success) return null;
   return `${JSON.stringify(value)} is not valid for ${flagName(key)}: ${result.error.issues[0].message.replace(/^Invalid input: /, '')}`;
@@ -66,7 +64,7 @@ export function trainValueProblem(name: string, value: ParamValue): string | nul
  * cannot be given conditionally), or a value the distribution can draw that the flag refuses (probed at a few
  * quantiles: a float for an integer flag, a negative learning rate). Null when it can.
  */
-export function searchedFlagProblem(name: string, space: SearchSpace): string | null {
+function searchedFlagProblem(name: string, space: SearchSpace): string | null {
   const flag = trainFlagProblem(name);
   if (flag) return flag;
   const dist = space[name];
@@ -92,13 +90,22 @@ export function trainCommandTemplate(train: Record<string, TrainFlagValue>, sear
   return words.join(' ');
 }
 
+/** `--flag=value`; a switch is `--flag` or `--no-flag`, left out at its default (train declares only the other one). */
 function fixedFlag(name: string, value: TrainFlagValue): string[] {
   const key = trainKey(name)!;
   const flag = flagName(key);
   if (typeof value !== 'boolean') return [shellQuote(`${flag}=${value}`)];
-  const byDefault = TrainArgsSchema.shape[key].safeParse(undefined).data;
-  if (value === byDefault) return [];
+  if (value === defaultOf(key)) return [];
   return [value ? flag : `--no-${flag.slice(2)}`];
+}
+
+function defaultOf(key: TrainKey): unknown {
+  return TrainArgsSchema.shape[key].safeParse(undefined).data;
+}
+
+/** Boolean options (`--from-scratch`, `--no-group-by-length`): their schema defaults to true or false. */
+function isSwitch(key: TrainKey): boolean {
+  return typeof defaultOf(key) === 'boolean';
 }
 
 /** `batch-size` (as in trial.train) or `batch_size` (a search-space name) → `batchSize`, when train has that flag. */

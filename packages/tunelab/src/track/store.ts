@@ -1061,13 +1061,13 @@ function checkArtifactName(name: string): string {
 
 /** Summary rows of a batch of points per metric name (merged into the stored ones by writeMetrics), with the points. */
 function summarise(points: Required<MetricPoint>[]) {
-  const byName = new Map<string, Selectable<MetricSummariesTable> & { points: SeriesPoint[] }>();
+  const byName = new Map<string, Omit<Selectable<MetricSummariesTable>, 'run_id'> & { points: SeriesPoint[] }>();
   for (const p of points) {
     const value = Number.isNaN(p.value) ? null : p.value;
     const s = byName.get(p.name);
     if (!s) {
       byName.set(p.name, {
-        run_id: '', name: p.name, count: 1, first_step: p.step, first_value: value, first_wall_time: p.wallTime,
+        name: p.name, count: 1, first_step: p.step, first_value: value, first_wall_time: p.wallTime,
         last_step: p.step, last_value: value, last_wall_time: p.wallTime, min_value: value, max_value: value, points: [p],
       });
       continue;
@@ -1079,7 +1079,7 @@ function summarise(points: Required<MetricPoint>[]) {
     if (value !== null && (s.min_value === null || value < s.min_value)) s.min_value = value;
     if (value !== null && (s.max_value === null || value > s.max_value)) s.max_value = value;
   }
-  return [...byName.values()].map(({ run_id: _unset, ...summary }) => summary);
+  return [...byName.values()];
 }
 
 function isBefore(p: Required<MetricPoint>, step: number, wallTime: number): boolean {

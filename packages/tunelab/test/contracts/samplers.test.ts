@@ -63,8 +63,8 @@ function deepFreeze<T>(value: T): T {
 }
 
 for (const [sampling, space] of Object.entries(SPACES)) {
+  const spec = await specFor(sampling, space);
   describe(`Sampler contract: ${sampling}`, () => {
-    const spec = specFor(sampling, space);
 
     /** Sequential history with a synthetic objective, frozen so any write would throw. */
     function history(count: number): TrialView[] {

@@ -39,7 +39,7 @@ describe('sweep controller (local executor)', () => {
   after(async () => dispose());
 
   async function run(body: string, args?: string, options: { gpus?: string[]; whileRunning?: (sweepId: string) => Promise<void> } = {}): Promise<SweepOutcome> {
-    const sweep = await createSweep(store, spec(body, args), store.home, 'local');
+    const sweep = await createSweep(store, await spec(body, args), store.home, 'local');
     const running = runSweep(store, sweep.id, { pollMs: 40, killGraceMs: 500, gpus: options.gpus });
     await options.whileRunning?.(sweep.id);
     return running;

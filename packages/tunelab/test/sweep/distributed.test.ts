@@ -41,7 +41,7 @@ search_space: { x: { type: uniform, min_value: -1, max_value: 1 } }
 objective: { primary_metric: loss, goal: minimize }
 limits: { max_total_trials: 5, max_concurrent_trials: 2, heartbeat_grace: 1.5, max_retries: 2 }
 `);
-    const { spec, dir } = loadSpec(specFile);
+    const { spec, dir } = await loadSpec(specFile);
     const sweep = await createSweep(store, spec, dir, 'worker');
     const controller = runSweep(store, sweep.id, { pollMs: 100 });
     const env = { TUNELAB_HOME: home };

@@ -20,9 +20,9 @@ limits: { max_total_trials: 20, max_concurrent_trials: 4, timeout: 7200, trial_t
 `;
 
 /** The SpecError message for `text`, which must fail. */
-function errorOf(text: string): string {
+async function errorOf(text: string): Promise<string> {
   try {
-    parseSpec(text, 'spec.yml');
+    await parseSpec(text, 'spec.yml');
   } catch (error) {
     assert.ok(error instanceof SpecError, `expected SpecError, got ${error}`);
     assert.ok(!error.message.includes('\n'), 'one line');
@@ -32,8 +32,8 @@ function errorOf(text: string): string {
 }
 
 describe('sweep spec', () => {
-  it('accepts the issue\'s example and fills defaults', () => {
-    const spec = parseSpec(VALID, 'spec.yml');
+  it('accepts the issue\'s example and fills defaults', async () => {
+    const spec = await parseSpec(VALID, 'spec.yml');
     assert.equal(spec.name, 'mrpc-lr');
     assert.deepEqual(spec.sampling_algorithm, { type: 'random', rule: 'random', seed: undefined });
     assert.deepEqual(spec.early_termination, { type: 'bandit', slack_factor: 0.1, evaluation_interval: 1, delay_evaluation: 2 });
@@ -41,7 +41,7 @@ describe('sweep spec', () => {
     assert.deepEqual(spec.search_space.learning_rate, { type: 'loguniform', min_value: -13.8, max_value: -6.9 });
   });
 
-  it('reads the object forms of sampling_algorithm and JSON files', () => {
+  it('reads the object forms of sampling_algorithm and JSON files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tunelab-spec-'));
     const file = join(dir, 'my-sweep.json');
     writeFileSync(file, JSON.stringify({
@@ -50,20 +50,20 @@ describe('sweep spec', () => {
       sampling_algorithm: { type: 'random', rule: 'sobol', seed: 7 },
       objective: { primary_metric: 'acc', goal: 'maximize' },
     }));
-    const { spec, dir: codeDir } = loadSpec(file);
+    const { spec, dir: codeDir } = await loadSpec(file);
     assert.equal(spec.name, 'my-sweep', 'defaults to the file name');
     assert.equal(codeDir, join(dir, 'src'));
     assert.deepEqual(spec.sampling_algorithm, { type: 'random', rule: 'sobol', seed: 7 });
     assert.deepEqual(spec.limits, { max_total_trials: 1000, max_concurrent_trials: 4, max_retries: 2, heartbeat_grace: 60 });
   });
 
-  it('bounds a grid sweep by the grid size', () => {
-    const spec = parseSpec(VALID.replace('sampling_algorithm: random', 'sampling_algorithm: grid')
+  it('bounds a grid sweep by the grid size', async () => {
+    const spec = await parseSpec(VALID.replace('sampling_algorithm: random', 'sampling_algorithm: grid')
       .replace(/learning_rate: .*\n/, 'learning_rate: { type: choice, values: [1, 2, 3] }\n'), 'g.yml');
     assert.equal(spec.limits.max_total_trials, 6);
   });
 
-  it('names file:line, key and reason for each kind of mistake', () => {
+  it('names file:line, key and reason for each kind of mistake', async () => {
     const cases: [string, string][] = [
       [VALID.replace('min_value: -13.8', 'min_value: "low"'), 'spec.yml:5: search_space.learning_rate.min_value: Invalid input: expected number, received string'],
       [VALID.replace('type: loguniform', 'type: logarithmic'), 'spec.yml:5: search_space.learning_rate.type: type must be one of choice, randint, uniform, quniform, loguniform, qloguniform, normal, qnormal, lognormal, qlognormal'],
@@ -82,15 +82,15 @@ describe('sweep spec', () => {
       [VALID.replace('learning_rate:', 'learning-rate:').replace('search_space.learning_rate', 'trial.id'), 'spec.yml:5: search_space.learning-rate: parameter names are letters, digits and _'],
       ['name: x\ntrial: [unclosed\n', 'spec.yml:3: Flow sequence in block collection must be sufficiently indented and end with a ]'],
     ];
-    for (const [text, expected] of cases) assert.equal(errorOf(text), expected);
+    for (const [text, expected] of cases) assert.equal(await errorOf(text), expected);
   });
 
-  it('names the file when it cannot be read', () => {
-    assert.throws(() => loadSpec('/no/such/spec.yml'), (e: Error) => e instanceof SpecError && e.message === '/no/such/spec.yml: cannot read spec: ENOENT');
+  it('names the file when it cannot be read', async () => {
+    await assert.rejects(loadSpec('/no/such/spec.yml'), (e: Error) => e instanceof SpecError && e.message === '/no/such/spec.yml: cannot read spec: ENOENT');
   });
 
-  it('re-validates a stored spec', () => {
-    const spec = parseSpec(VALID, 'spec.yml');
+  it('re-validates a stored spec', async () => {
+    const spec = await parseSpec(VALID, 'spec.yml');
     assert.deepEqual(specFromJson(JSON.parse(JSON.stringify(spec)), 'sweep abc'), spec);
     assert.throws(() => specFromJson({ ...spec, limits: { max_total_trials: -1 } }, 'sweep abc'), /^SpecError: sweep abc: limits\.max_total_trials/);
   });

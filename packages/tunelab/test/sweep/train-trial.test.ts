@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { SpecError } from '../../src/sweep/spec.js';
 import { loadSpec, parseSpec } from '../../src/sweep/spec-file.js';
-import { commandTemplate } from '../../src/sweep/train-trial.js';
+import { trainCommandTemplate } from '../../src/sweep/train-trial.js';
 import { trialCommand } from '../../src/sweep/command.js';
 import { createSweep, runSweep } from '../../src/sweep/controller.js';
 import { freshStore, sqliteBackend } from '../contracts/backends.js';
@@ -30,9 +30,9 @@ objective: { primary_metric: eval_loss, goal: minimize }
 
 const FIXED = 'model: m\ntask: glue/mrpc';
 
-function specError(text: string): string {
+async function specError(text: string): Promise<string> {
   try {
-    parseSpec(text, 'mrpc.yml');
+    await parseSpec(text, 'mrpc.yml');
   } catch (error) {
     assert.ok(error instanceof SpecError, String(error));
     return error.message;
@@ -41,34 +41,36 @@ function specError(text: string): string {
 }
 
 describe('trial.train specs', () => {
-  it('refuses unknown or sweep-owned flags and bad values, naming file:line and the key', () => {
-    assert.equal(specError(trainSpec(`${FIXED}\nlearning-rate: 0.1`)), 'mrpc.yml:6: trial.train.learning-rate: not a tunelab train flag: name parameters and trial.train keys after its flags (lr, batch_size, epochs, weight_decay, …)');
-    assert.equal(specError(trainSpec(`${FIXED}\nbatch-size: many`)), 'mrpc.yml:6: trial.train.batch-size: "many" is not valid for --batch-size: expected number, received NaN');
-    assert.match(specError(trainSpec(`${FIXED}\noutput-dir: out`)), /^mrpc\.yml:6: trial\.train\.output-dir: --output-dir is set by the sweep for each trial$/);
-    assert.match(specError(trainSpec('model: m')), /^mrpc\.yml:4: trial\.train: needs task$/);
-    assert.match(specError(trainSpec(`${FIXED}\nbatchSize: 8`)), /trial\.train\.batchSize: not a tunelab train flag/);
+  it('refuses unknown or sweep-owned flags and bad values, naming file:line and the key', async () => {
+    assert.equal(await specError(trainSpec(`${FIXED}\nlearning-rate: 0.1`)), 'mrpc.yml:6: trial.train.learning-rate: not a tunelab train flag: name parameters and trial.train keys after its flags (lr, batch_size, epochs, weight_decay, …)');
+    assert.equal(await specError(trainSpec(`${FIXED}\nbatch-size: many`)), 'mrpc.yml:6: trial.train.batch-size: "many" is not valid for --batch-size: expected number, received NaN');
+    assert.match(await specError(trainSpec(`${FIXED}\noutput-dir: out`)), /^mrpc\.yml:6: trial\.train\.output-dir: --output-dir is set by the sweep for each trial$/);
+    assert.match(await specError(trainSpec('model: m')), /^mrpc\.yml:4: trial\.train: needs task$/);
+    assert.match(await specError(trainSpec(`${FIXED}\nbatchSize: 8`)), /trial\.train\.batchSize: not a tunelab train flag/);
+    assert.equal(await specError(trainSpec(`${FIXED}\nweight-decay: true`)), 'mrpc.yml:6: trial.train.weight-decay: --weight-decay takes a value, not true');
+    assert.equal(await specError(trainSpec(`${FIXED}\nfrom-scratch: yes`)), 'mrpc.yml:6: trial.train.from-scratch: --from-scratch is a switch: give true or false');
   });
 
-  it('refuses search-space names that are not train flags, or that draw values the flag refuses', () => {
-    assert.match(specError(trainSpec(FIXED, 'learning_rate: { type: uniform, min_value: 0, max_value: 1 }')),
+  it('refuses search-space names that are not train flags, or that draw values the flag refuses', async () => {
+    assert.match(await specError(trainSpec(FIXED, 'learning_rate: { type: uniform, min_value: 0, max_value: 1 }')),
       /^mrpc\.yml:7: search_space\.learning_rate: not a tunelab train flag \(did you mean lr\?\)/);
-    assert.equal(specError(trainSpec(FIXED, 'batch_size: { type: uniform, min_value: 8, max_value: 64 }')),
+    assert.equal(await specError(trainSpec(FIXED, 'batch_size: { type: uniform, min_value: 8, max_value: 64 }')),
       'mrpc.yml:7: search_space.batch_size: uniform can draw 28.72 is not valid for --batch-size: expected int, received number');
-    assert.match(specError(trainSpec(FIXED, 'lr: { type: normal, mu: 0, sigma: 1 }')), /search_space\.lr: normal can draw -?[\d.]+ is not valid for --lr: /);
-    assert.match(specError(trainSpec(FIXED, 'from_scratch: { type: choice, values: [true, false] }')), /boolean flags cannot be searched/);
-    assert.match(specError(trainSpec(`${FIXED}\nlr: 0.1`)), /search_space\.lr: also fixed in trial\.train/);
-    assert.doesNotThrow(() => parseSpec(trainSpec(FIXED, 'batch_size: { type: quniform, min_value: 8, max_value: 64, q: 8 }'), 'mrpc.yml'));
+    assert.match(await specError(trainSpec(FIXED, 'lr: { type: normal, mu: 0, sigma: 1 }')), /search_space\.lr: normal can draw -?[\d.]+ is not valid for --lr: /);
+    assert.match(await specError(trainSpec(FIXED, 'from_scratch: { type: choice, values: [true, false] }')), /boolean flags cannot be searched/);
+    assert.match(await specError(trainSpec(`${FIXED}\nlr: 0.1`)), /search_space\.lr: also fixed in trial\.train/);
+    await parseSpec(trainSpec(FIXED, 'batch_size: { type: quniform, min_value: 8, max_value: 64, q: 8 }'), 'mrpc.yml'); // integers only: accepted
   });
 
-  it('needs exactly one of command and train', () => {
-    assert.match(specError(trainSpec(FIXED).replace('  train:', '  command: echo hi\n  train:')), /^mrpc\.yml:3: trial: give exactly one of command/);
-    assert.match(specError('trial: { env: { A: b } }\nsearch_space: { x: { type: choice, values: [1] } }\nobjective: { primary_metric: m, goal: minimize }\n'), /^mrpc\.yml:1: trial: give exactly one/);
+  it('needs exactly one of command and train', async () => {
+    assert.match(await specError(trainSpec(FIXED).replace('  train:', '  command: echo hi\n  train:')), /^mrpc\.yml:3: trial: give exactly one of command/);
+    assert.match(await specError('trial: { env: { A: b } }\nsearch_space: { x: { type: choice, values: [1] } }\nobjective: { primary_metric: m, goal: minimize }\n'), /^mrpc\.yml:1: trial: give exactly one/);
   });
 
-  it('builds `<node> <this tunelab> train` with the fixed flags, one flag per parameter and the output folder', () => {
-    const spec = parseSpec(trainSpec(`${FIXED}\nfrom-scratch: true\ngroup-by-length: false\nignore-mismatched-sizes: false\ntrain-file: data/my train.tsv\nepochs: 2`,
+  it('builds `<node> <this tunelab> train` with the fixed flags, one flag per parameter and the output folder', async () => {
+    const spec = await parseSpec(trainSpec(`${FIXED}\nfrom-scratch: true\ngroup-by-length: false\nignore-mismatched-sizes: false\ntrain-file: data/my train.tsv\nepochs: 2`,
       'lr: { type: loguniform, min_value: -9, max_value: -5 }\n  batch_size: { type: choice, values: [16, 32] }'), 'mrpc.yml');
-    const template = commandTemplate(spec);
+    const template = trainCommandTemplate(spec.trial.train!, Object.keys(spec.search_space));
     const command = trialCommand(template, {
       params: { lr: 0.001, batch_size: 16 }, outputDir: '/runs/r1/artifacts', trialId: 't', trialNumber: 0, runId: 'r1',
       sweepId: 's', sweepName: 't', storeUrl: '/s.db', storeHome: '/',
@@ -83,7 +85,7 @@ describe('trial.train specs', () => {
 
 describe('examples/sweeps/mrpc-synthetic.yml', () => {
   it('is valid, and 2 of its trials train, evaluate and report eval_loss into the runs the sweep created', async () => {
-    const example = loadSpec(EXAMPLE).spec;
+    const example = (await loadSpec(EXAMPLE)).spec;
     assert.equal(example.trial.command, undefined);
     assert.deepEqual(Object.keys(example.search_space).sort(), ['batch_size', 'lr']);
 
@@ -95,7 +97,7 @@ describe('examples/sweeps/mrpc-synthetic.yml', () => {
       raw.trial.train.epochs = 2;
       raw.limits.max_total_trials = 2;
       writeFileSync(join(dir, 'two.yml'), YAML.stringify(raw));
-      const { spec, dir: specDir } = loadSpec(join(dir, 'two.yml'));
+      const { spec, dir: specDir } = await loadSpec(join(dir, 'two.yml'));
       const sweep = await createSweep(store, spec, specDir, 'local');
       const outcome = await runSweep(store, sweep.id, { pollMs: 100, killGraceMs: 2000 });
 
