@@ -180,11 +180,11 @@ def stage_metrics(name, steps):
             metrics['doctor'] = {'ok': doctor[-1]['ok'],
                                  'checks': [f"{'ok' if c.get('ok') else 'FAIL'} {c.get('name')}: {c.get('detail')}"
                                             for c in doctor[-1].get('checks', [])]}
-    elif name == 'models':
+    elif name in ('models', 'hf'):
         for step, body in steps:
             if step['name'] == 'hf-compare':
                 metrics['hf_compare'] = hf_compare(body)
-    elif name == 'train':
+    elif name in ('train', 'hfpeer'):
         for step, body in steps:
             if step['name'] == 'tunelab-train':
                 result = json_lines(body, lambda v: v.get('type') == 'result')

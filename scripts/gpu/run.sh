@@ -154,6 +154,11 @@ stage_models() {
   local failed=0 dir=packages/tunelab/test/models
   step models-tests 30 env TUNELAB_TEST_DEVICE=$DEVICE $NODE_TEST --test-concurrency=4 $dir/*.test.ts || failed=1
   step parity-bf16 15 env TUNELAB_TEST_DEVICE=$DEVICE TUNELAB_TEST_AUTOCAST=bf16 $NODE_TEST $dir/parity.test.ts || failed=1
+  return $failed
+}
+# --- d'. hf: the tiny-bert fixtures through transformers itself, compared with tunelab on the GPU ---------------
+stage_hf() {
+  local failed=0 dir=packages/tunelab/test/models
   step hf-compare 25 $HF_OFFLINE python3 $dir/hf-compare.py "$WORK/hf-reference" $DEVICE || failed=1
   if [[ -f $WORK/hf-reference/seqcls.safetensors ]]; then
     step parity-vs-transformers 15 env TUNELAB_TEST_DEVICE=$DEVICE TUNELAB_HF_REFERENCE="$WORK/hf-reference" \
@@ -170,9 +175,13 @@ stage_train() {
       --device $DEVICE --precision bf16 --batch-size 32 --max-seq-length 128 --epochs 1 \
       --lr 2e-5 --warmup-ratio 0.1 --weight-decay 0.01 --seed 42 --save-every 100000 --log-every 5 --no-track --json \
       $TRAIN_EXTRA_ARGS || failed=1
-  step hf-trainer-peer 45 $HF_OFFLINE python3 bench/gpu/hf_trainer_mrpc.py $model $train_tsv \
-      --precision bf16 --epochs 1 --batch-size 32 --max-seq-length 128 || failed=1
   return $failed
+}
+# --- e'. hfpeer: the same epoch with Hugging Face's Trainer ----------------------------------------------------
+stage_hfpeer() {
+  local model=.device/data/models/bert-base-uncased train_tsv=.device/data/glue/MRPC/train.tsv
+  step hf-trainer-peer 45 $HF_OFFLINE python3 bench/gpu/hf_trainer_mrpc.py $model $train_tsv \
+      --precision bf16 --epochs 1 --batch-size 32 --max-seq-length 128
 }
 
 # --- f. nccl: a world of 1 over NCCL (collectives, gradient reducer, overhead on a small job); Gloo tests -------
@@ -184,14 +193,11 @@ stage_nccl() {
   return $failed
 }
 
-# TUNELAB_GPU_STAGES picks stages for a rehearsal (later stages need env, and all but env need build's addon).
-stages=" ${TUNELAB_GPU_STAGES:-env build torch models train nccl} "
-[[ $stages == *" env "* ]] && run_stage env 45
-[[ -f $WORK/env.sh ]] && source "$WORK/env.sh"
-[[ $stages == *" build "* ]] && run_stage build 170
-[[ $stages == *" torch "* ]] && run_stage torch 55
-[[ $stages == *" models "* ]] && run_stage models 60
-[[ $stages == *" train "* ]] && run_stage train 130
-[[ $stages == *" nccl "* ]] && run_stage nccl 60
+# TUNELAB_GPU_STAGES picks the stages and their order (env first; all but env need build's addon).
+declare -A BUDGET=([env]=45 [build]=170 [torch]=55 [models]=50 [hf]=40 [train]=90 [hfpeer]=50 [nccl]=60)
+for stage in ${TUNELAB_GPU_STAGES:-env build torch hf models train hfpeer nccl}; do
+  run_stage "$stage" "${BUDGET[$stage]}"
+  [[ $stage == env && -f $WORK/env.sh ]] && source "$WORK/env.sh"
+done
 python3 scripts/gpu/report.py markdown "$OUT"
 echo; cat "$OUT/summary.md"
