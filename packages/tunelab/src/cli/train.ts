@@ -6,6 +6,7 @@ import { TrainArgsSchema, parseArgs } from '../train/args.js';
 import { isBadInput } from '../train/errors.js';
 import { fineTune } from '../train/finetune.js';
 import { chooseReporterMode, createReporter } from '../train/progress.js';
+import { isLaunchedRank, joinTrainingGroup, launchTrainRanks, reportRankError, takeLaunchFlags } from '../distributed/train-ranks.js';
 
 /** [commander flag spec, help] — the value forms are checked by the zod schema, not by commander. */
 export type OptionTable = [string, string][];
@@ -61,6 +62,11 @@ const TRAIN_OPTIONS: OptionTable = [
   ['--experiment <name>', 'tracking experiment (default: the task)'],
   ['--run-name <name>', 'tracking run name'],
   ['--no-track', 'do not record the run in the tracking store'],
+  ['--nproc-per-node <n>', 'data-parallel: start n ranks on this machine (one per GPU on CUDA)'],
+  ['--nnodes <n>', 'data-parallel: machines in the job, each running this command (default 1)'],
+  ['--node-rank <n>', 'data-parallel: this machine\'s index, 0 … nnodes-1 (default 0)'],
+  ['--master-addr <host>', 'data-parallel: address of node 0, where ranks meet (default 127.0.0.1)'],
+  ['--master-port <port>', 'data-parallel: port on node 0 (default 29500)'],
 ];
 
 export function addOptions(command: Command, table: OptionTable): Command {
@@ -95,13 +101,21 @@ export function register(program: Command): void {
     .description('Fine-tune a model on a task (GLUE, SQuAD, NER, or your own CSV/TSV/JSONL)');
   addOptions(command, [...MODEL_OPTIONS, ...TRAIN_OPTIONS]);
   command.action(() => runVerb(async () => {
-    const args = parseArgs(TrainArgsSchema, givenFlags(command), command.opts().config as string | undefined);
-    const reporter = createReporter(chooseReporterMode(args.json));
+    const flags = givenFlags(command);
+    const launchFlags = takeLaunchFlags(flags);
+    const args = parseArgs(TrainArgsSchema, flags, command.opts().config as string | undefined);
+    if (launchFlags && !isLaunchedRank()) return launchTrainRanks(launchFlags);
+    const rank = joinTrainingGroup(args.device);
+    const reporter = createReporter(rank && rank.env.rank !== 0 ? 'quiet' : chooseReporterMode(args.json));
     try {
-      const result = await fineTune(args, reporter);
+      const result = await fineTune(args, reporter, rank?.dataParallel);
       reporter.result(result);
+    } catch (err) {
+      if (rank) reportRankError(err);
+      throw err;
     } finally {
       reporter.close();
+      rank?.close();
     }
   }));
 }

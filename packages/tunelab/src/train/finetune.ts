@@ -36,6 +36,11 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
   checkTrainArgs(args);
   checkTaskFlags(args.task, args);
   const task = TASKS[args.task];
+  // In a data-parallel job every rank trains; rank 0 alone evaluates, writes the output folder and tracks.
+  const isMain = (distributed?.rank ?? 0) === 0;
+  if (distributed && args.earlyStoppingPatience !== undefined) {
+    throw new TrainConfigError('--early-stopping-patience is not supported with several ranks yet (rank 0 alone evaluates)');
+  }
   torch.setNumThreads(args.threads ?? availableParallelism());
   const device = resolveDevice(args.device);
   const precision = resolvePrecision(args.precision, device);
@@ -63,11 +68,11 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
   });
 
   const tracker = await openTracker({
-    enabled: args.track, store: args.store, experiment: args.experiment ?? args.task, runName: args.runName,
+    enabled: args.track && isMain, store: args.store, experiment: args.experiment ?? args.task, runName: args.runName,
   });
   try {
     mkdirSync(outputDir, { recursive: true });
-    removeIncompleteCheckpoints(outputDir);
+    if (isMain) removeIncompleteCheckpoints(outputDir);
     tracker.logParams(runParams(args, { device, precision, outputDir, trainFeatures: trainSet.features.length }));
     if (resumeFrom) reporter.message(`resuming from ${resumeFrom}`);
     else if (args.resume === true) reporter.message(`no checkpoint in ${outputDir}: starting from scratch`);
@@ -94,6 +99,7 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
       onCheckpoint: (dir) => reporter.message(`saved ${dir}`),
       stopRequested: () => tracker.stopRequested(),
     });
+    if (!isMain) return { outputDir, metrics: {}, runId: null, trackedAs: null };
     if (result.stoppedEarly) reporter.message(`early stopping at step ${result.state.globalStep}`);
     if (result.stopReason) reporter.message(`stopped at step ${result.state.globalStep}: ${result.stopReason}`);
 

@@ -21,7 +21,8 @@ export interface RunSummary {
   trackedAs?: string | null;
 }
 
-export type ReporterMode = 'bar' | 'lines' | 'json';
+/** `quiet`: ranks other than 0 of a data-parallel job, whose progress rank 0 already shows. */
+export type ReporterMode = 'bar' | 'lines' | 'json' | 'quiet';
 
 export function chooseReporterMode(json: boolean, stream: NodeJS.WriteStream = process.stdout): ReporterMode {
   if (json) return 'json';
@@ -29,10 +30,13 @@ export function chooseReporterMode(json: boolean, stream: NodeJS.WriteStream = p
 }
 
 export function createReporter(mode: ReporterMode, stream: NodeJS.WritableStream = process.stdout): Reporter {
+  if (mode === 'quiet') return QUIET_REPORTER;
   if (mode === 'json') return new JsonReporter(stream);
   if (mode === 'lines') return new LineReporter(stream);
   return new BarReporter(stream);
 }
+
+const QUIET_REPORTER: Reporter = { progress() {}, log() {}, message() {}, result() {}, close() {} };
 
 /** Steps per second over a sliding window, and the time left at that pace. */
 class Pace {
