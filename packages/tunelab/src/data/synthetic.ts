@@ -1,6 +1,6 @@
 // A synthetic paraphrase corpus for the demo: sentence pairs from a small grammar ("the big dog chased the old cat
 // yesterday ."), label 1 when the second sentence says the same thing in other words (synonyms, passive voice, a fronted
-// adverb) and 0 when its meaning changed (another noun, verb or adjective; subject and object swapped). Written as
+// adverb) and 0 when its meaning changed (negated with "never"; another noun, verb or adjective; roles swapped). Written as
 // MRPC-format TSVs with a WordPiece vocabulary trained on it, so the whole pipeline runs without downloads.
 // Everything is a function of the seed.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -42,6 +42,8 @@ interface Meaning {
   object: number;
   objectAdjective: number;
   adverb: number;
+  /** "never" before the verb. */
+  negated: boolean;
 }
 
 export interface ParaphrasePair {
@@ -123,12 +125,18 @@ function randomMeaning(rng: Rng): Meaning {
   return {
     subject, object, verb: rng.below(VERBS.length), adverb: rng.below(ADVERBS.length),
     subjectAdjective: rng.below(ADJECTIVES.length), objectAdjective: rng.below(ADJECTIVES.length),
+    negated: rng.below(5) === 0,
   };
 }
 
-/** The same sentence shape with a different meaning: one slot gets another concept, or the roles swap. */
+/**
+ * The same sentence shape with a different meaning: half the time the negation flips ("never"), otherwise one slot
+ * gets another concept or the roles swap. Negation is the part a small model picks up within a minute; the rest
+ * needs the synonym table learnt from the labels.
+ */
 function changedMeaning(rng: Rng, meaning: Meaning): Meaning {
   const changed = { ...meaning };
+  if (rng.below(2) === 0) return { ...changed, negated: !meaning.negated };
   const otherThan = (current: number, size: number) => (current + 1 + rng.below(size - 1)) % size;
   switch (rng.below(6)) {
     case 0: changed.subject = otherThan(meaning.subject, NOUNS.length); break;
@@ -181,7 +189,8 @@ function render(meaning: Meaning, surface: Surface): string {
   const object = `the ${ADJECTIVES[meaning.objectAdjective][surface.objectAdjective]} ${NOUNS[meaning.object][surface.object]}`;
   const [past, participle] = VERBS[meaning.verb][surface.verb];
   const adverb = ADVERBS[meaning.adverb][surface.adverb];
-  const clause = surface.passive ? `${object} was ${participle} by ${subject}` : `${subject} ${past} ${object}`;
+  const never = meaning.negated ? 'never ' : '';
+  const clause = surface.passive ? `${object} was ${never}${participle} by ${subject}` : `${subject} ${never}${past} ${object}`;
   return surface.adverbFirst ? `${adverb} , ${clause} .` : `${clause} ${adverb} .`;
 }
 

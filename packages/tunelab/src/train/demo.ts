@@ -20,6 +20,13 @@ export interface DemoOptions {
   json?: boolean;
 }
 
+/**
+ * Paraphrases keep 70% of their source's wording: with everything reworded (rate 1) a from-scratch model must learn
+ * the whole synonym table from the labels and stays at chance for minutes; at 0.3 it reaches ≈ 72% dev accuracy
+ * (majority class ≈ 58%) in six epochs.
+ */
+const DEMO_REWORD_RATE = 0.3;
+
 /** The demo model: BERT's architecture at a size that learns the synthetic task in about a minute on a CPU. */
 const DEMO_CONFIG = {
   model_type: 'bert', architectures: ['BertForMaskedLM'], hidden_size: 128, num_hidden_layers: 2,
@@ -31,7 +38,7 @@ const DEMO_CONFIG = {
 export async function runDemo(options: DemoOptions, reporter: Reporter): Promise<FineTuneResult> {
   const dir = resolve(options.dir ?? join(process.env.TUNELAB_HOME ?? 'tunelab-runs', `demo-${timestamp()}`));
   reporter.message(`demo: writing a synthetic paraphrase corpus and its WordPiece vocabulary to ${join(dir, 'data')}`);
-  const corpus = await writeSyntheticParaphraseCorpus(join(dir, 'data'), { seed: 42, trainSize: options.trainSize ?? 3000 });
+  const corpus = await writeSyntheticParaphraseCorpus(join(dir, 'data'), { seed: 42, trainSize: options.trainSize ?? 3000, rewordRate: DEMO_REWORD_RATE });
   const modelDir = writeModelFolder(join(dir, 'model-config'), corpus.tokenizer,
     (await AutoTokenizer.fromPretrained(corpus.tokenizer)).vocabSize);
   reporter.message(`demo: fine-tuning a ${DEMO_CONFIG.num_hidden_layers}-layer BERT (hidden ${DEMO_CONFIG.hidden_size}) ` +
