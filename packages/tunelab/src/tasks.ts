@@ -218,10 +218,10 @@ function sequenceSplit(task: TaskName, name: string, dataset: TextDataset, set: 
       const regression = isRegression(task);
       const predictions = regression ? Float64Array.from(logits.map((row) => row[0])) : Int32Array.from(logits.map((row) => argmax(row, [row.length])[0]));
       const records = dataset.examples.map((example, i) => regression
-        ? { id: example.id, prediction: predictions[i], ...(labeled ? { reference: example.label } : {}) }
+        ? { id: example.id, score: predictions[i], logits: Array.from(logits[i]), ...(labeled ? { reference: example.label } : {}) }
         : {
-          id: example.id, prediction: labels[predictions[i]], label_id: predictions[i],
-          probability: softmax(logits[i])[predictions[i]],
+          id: example.id, label: labels[predictions[i]], label_id: predictions[i],
+          score: softmax(logits[i])[predictions[i]], logits: Array.from(logits[i]),
           ...(labeled ? { reference: labels[example.label!] } : {}),
         });
       if (!labeled) return { metrics: {}, records };
@@ -417,6 +417,22 @@ export async function readModelHead(model: string): Promise<ModelHeadInfo> {
   const architecture = config.architectures?.[0];
   const labels = Object.keys(config.id2label).map(Number).sort((a, b) => a - b).map((id) => config.id2label[id]);
   return { architecture, head: headOfArchitecture(architecture), labels, problemType: config.problem_type ?? null };
+}
+
+/**
+ * The generic task a fine-tuned model folder does, from its head (for `tunelab predict` without --task):
+ * classification or regression for a sequence-classification head, squad_v2 for QA (it may answer ""), ner for
+ * token classification.
+ */
+export async function taskOfSavedModel(model: string): Promise<TaskName> {
+  const info = await readModelHead(model);
+  if (info.head === 'question-answering') return 'squad_v2';
+  if (info.head === 'token-classification') return 'ner';
+  if (info.head === 'sequence-classification') {
+    return info.problemType === 'regression' || info.labels.length === 1 ? 'regression' : 'classification';
+  }
+  throw new TrainConfigError(`--model ${model}: has no task head (architectures: ${info.architecture ?? 'none'}); ` +
+    'give --task, or fine-tune it first with tunelab train');
 }
 
 /**

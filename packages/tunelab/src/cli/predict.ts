@@ -1,6 +1,7 @@
 // `tunelab predict`: a fine-tuned model folder + an input file → one JSON line per example (classification: label
 // and probability; regression: the score; QA: answer text, span and score; NER: a tag per word).
 import type { Command } from 'commander';
+import { taskOfSavedModel } from '../tasks.js';
 import { PredictArgsSchema, parseArgs } from '../train/args.js';
 import { predictWithSavedModel } from '../train/evaluate.js';
 import { metricsTable } from '../train/progress.js';
@@ -16,7 +17,10 @@ export function register(program: Command): void {
     ['--text-pair <text>', 'the second sentence of a pair, with --text'],
   ]);
   command.action(() => runVerb(async () => {
-    const args = parseArgs(PredictArgsSchema, givenFlags(command));
+    const flags = givenFlags(command);
+    // Without --task, the model's own head says what it does.
+    if (flags.task === undefined && typeof flags.model === 'string') flags.task = await taskOfSavedModel(flags.model);
+    const args = parseArgs(PredictArgsSchema, flags);
     const result = await predictWithSavedModel(args);
     if (result.output === null) {
       for (const record of result.records) process.stdout.write(`${JSON.stringify(record)}\n`);

@@ -62,7 +62,7 @@ test('classification on CSV: labels discovered and sorted, then predictions with
   assert.deepEqual(readJson(join(out, 'config.json')).id2label, { 0: 'food', 1: 'music', 2: 'sports' });
   const metrics = readJson(join(out, 'metrics.json')) as Record<string, number>;
   const records = readJsonLines(join(out, 'predictions/validation.jsonl'));
-  assert.equal(metrics.eval_accuracy, records.filter((r) => r.prediction === r.reference).length / 24);
+  assert.equal(metrics.eval_accuracy, records.filter((r) => r.label === r.reference).length / 24);
   assert.ok(metrics.eval_accuracy > 0.5, `three easily told topics (chance 1/3), accuracy ${metrics.eval_accuracy}`);
   assert.equal(metrics.eval_f1, undefined, 'binary F1 only for two classes');
 
@@ -70,7 +70,7 @@ test('classification on CSV: labels discovered and sorted, then predictions with
   const predicted = await runCli(['predict', '--model', out, '--task', 'classification', '--input', valid,
     '--text-column', 'sentence', '--label-column', 'topic', '--output', output, '--precision', 'fp32', '--json']);
   assert.equal(predicted.code, 0, predicted.stderr);
-  assert.deepEqual(readJsonLines(output).map((r) => r.prediction), records.map((r) => r.prediction));
+  assert.deepEqual(readJsonLines(output).map((r) => r.label), records.map((r) => r.label));
 });
 
 test('regression on JSONL: one output, MSE loss, Pearson from the predictions', async () => {
@@ -88,7 +88,7 @@ test('regression on JSONL: one output, MSE loss, Pearson from the predictions', 
   assert.deepEqual(config.id2label, { 0: 'LABEL_0' });
   const metrics = readJson(join(out, 'metrics.json')) as Record<string, number>;
   const records = readJsonLines(join(out, 'predictions/validation.jsonl'));
-  const mse = records.reduce((s, r) => s + ((r.prediction as number) - (r.reference as number)) ** 2, 0) / records.length;
+  const mse = records.reduce((s, r) => s + ((r.score as number) - (r.reference as number)) ** 2, 0) / records.length;
   assert.ok(Math.abs(metrics.eval_mse - mse) < 1e-9);
   assert.ok(Math.abs(metrics.eval_loss - mse) < 1e-4 * Math.max(mse, 1));
 });

@@ -39,7 +39,7 @@ test('glue/mrpc: train, metrics from predictions, eval and predict on the saved 
   const predictions = readJsonLines(join(out, 'predictions/validation.jsonl'));
   const gold = devColumn(dev, 0, 100).map((v) => (v === '1' ? 'equivalent' : 'not_equivalent'));
   assert.deepEqual(predictions.map((p) => p.reference), gold);
-  const predicted = predictions.map((p) => p.prediction);
+  const predicted = predictions.map((p) => p.label);
   const correct = predicted.filter((p, i) => p === gold[i]).length;
   const tp = predicted.filter((p, i) => p === 'equivalent' && gold[i] === 'equivalent').length;
   const fp = predicted.filter((p, i) => p === 'equivalent' && gold[i] !== 'equivalent').length;
@@ -64,15 +64,23 @@ test('glue/mrpc: train, metrics from predictions, eval and predict on the saved 
   assert.equal(predicted2.code, 0, predicted2.stderr);
   const lines = readJsonLines(output);
   assert.equal(lines.length, 408);
-  assert.deepEqual(lines.slice(0, 100).map((l) => l.prediction), predicted);
-  assert.ok(lines.every((l) => typeof l.probability === 'number' && (l.probability as number) >= 0.5));
+  assert.deepEqual(lines.slice(0, 100).map((l) => l.label), predicted);
+  assert.ok(lines.every((l) => typeof l.score === 'number' && (l.score as number) >= 0.5 && Array.isArray(l.logits)));
 
   const inline = await runCli(['predict', '--model', out, '--task', 'glue/mrpc', '--text', 'The cat sat on the mat.',
     '--text-pair', 'A cat was sitting on the mat.', '--precision', 'fp32', '--threads', '1']);
   assert.equal(inline.code, 0, inline.stderr);
   const record = JSON.parse(inline.stdout) as Record<string, unknown>;
   assert.equal(record.id, '--text');
-  assert.ok(['equivalent', 'not_equivalent'].includes(record.prediction as string));
+  assert.ok(['equivalent', 'not_equivalent'].includes(record.label as string));
+  // without --task the model's head decides (a 2-label classifier): the same prediction, with its logits
+  const headless = await runCli(['predict', '--model', out, '--text', 'The cat sat on the mat.',
+    '--text-pair', 'A cat was sitting on the mat.', '--precision', 'fp32', '--threads', '1', '--json']);
+  assert.equal(headless.code, 0, headless.stderr);
+  const again = JSON.parse(headless.stdout) as Record<string, unknown>;
+  assert.equal(again.label, record.label);
+  assert.equal((again.logits as number[]).length, 2);
+  assert.ok(Math.abs((again.score as number) - (record.score as number)) < 1e-6);
 });
 
 test('glue/sst2: single sentences, accuracy only', async () => {
@@ -88,7 +96,7 @@ test('glue/sst2: single sentences, accuracy only', async () => {
   assert.deepEqual(Object.keys(metrics).filter((k) => k.startsWith('eval_')).sort(), ['eval_accuracy', 'eval_loss']);
   const gold = devColumn(join(GLUE, 'SST-2/dev.tsv'), 1, 64).map((v) => (v === '1' ? 'positive' : 'negative'));
   const predictions = readJsonLines(join(out, 'predictions/validation.jsonl'));
-  assert.equal(metrics.eval_accuracy, predictions.filter((p, i) => p.prediction === gold[i]).length / 64);
+  assert.equal(metrics.eval_accuracy, predictions.filter((p, i) => p.label === gold[i]).length / 64);
   assert.ok(records.some((r) => r.type === 'log' && typeof (r.metrics as Record<string, number>).train_loss === 'number'));
 });
 
@@ -104,7 +112,7 @@ test('glue/stsb: regression with Pearson and Spearman', async () => {
   const predictions = readJsonLines(join(out, 'predictions/validation.jsonl'));
   const gold = devColumn(dev, -1, 80).map(Number);
   assert.deepEqual(predictions.map((p) => p.reference), gold);
-  const scores = predictions.map((p) => p.prediction as number);
+  const scores = predictions.map((p) => p.score as number);
   assert.ok(Math.abs(metrics.eval_pearson - pearson(scores, gold)) < 1e-9);
   const mse = scores.reduce((s, v, i) => s + (v - gold[i]) ** 2, 0) / 80;
   assert.ok(Math.abs(metrics.eval_loss - mse) < 1e-4 * mse, `${metrics.eval_loss} vs ${mse}`);

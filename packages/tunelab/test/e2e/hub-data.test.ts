@@ -45,7 +45,7 @@ test('glue/sst2 with no files: nyu-mll/glue from the Hub cache, offline', async 
   const records = readJsonLines(join(out, 'predictions/validation.jsonl'));
   assert.equal(records.length, 16);
   assert.deepEqual(records.map((r) => r.reference), Array.from({ length: 16 }, (_, i) => ((i + 1) % 2 ? 'positive' : 'negative')));
-  assert.equal(metrics.eval_accuracy, records.filter((r) => r.prediction === r.reference).length / 16);
+  assert.equal(metrics.eval_accuracy, records.filter((r) => r.label === r.reference).length / 16);
 
   const missing = await runCli(['train', '--model', tinyModelFolder(), '--task', 'glue/cola', ...TINY,
     '--output-dir', join(tempDir(), 'never')], { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' });
