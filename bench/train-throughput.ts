@@ -4,6 +4,7 @@
 // libtorch, with the very same batches. Prints real tokens/s, seconds per step and per epoch, and the ratios.
 //
 //   node --conditions=development --import tsx bench/train-throughput.ts [--steps 24] [--threads 2] [--full]
+//        [--precision fp32,bf16] [--padding pad128,grouped]
 //
 // --steps N times N batches spread evenly over the epoch (both sides, same batches) and extrapolates the epoch;
 // --full runs every batch of the epoch. The first 2 steps of each run are warm-up and not timed.
@@ -21,7 +22,10 @@ import { AutoTokenizer } from '../packages/tunelab/src/tokenizers/auto.js';
 import { train } from '../packages/tunelab/src/train/trainer.js';
 
 const { values: flags } = parseArgs({
-  options: { steps: { type: 'string', default: '24' }, threads: { type: 'string', default: '2' }, full: { type: 'boolean', default: false } },
+  options: {
+    steps: { type: 'string', default: '24' }, threads: { type: 'string', default: '2' }, full: { type: 'boolean', default: false },
+    precision: { type: 'string', default: 'fp32,bf16' }, padding: { type: 'string', default: 'pad128,grouped' },
+  },
 });
 const THREADS = Number(flags.threads);
 const WARMUP = 2;
@@ -92,8 +96,8 @@ function runPython(batches: Batch[], precision: 'fp32' | 'bf16'): Measured {
 const rows: string[] = [];
 const line = (cells: (string | number)[]) => cells.map((c) => String(c).padStart(11)).join(' ');
 rows.push(line(['precision', 'batches', 'impl', 's/step', 'real tok/s', 's/epoch', 'speed ratio']));
-for (const precision of ['fp32', 'bf16'] as const) {
-  for (const padding of ['pad128', 'grouped'] as const) {
+for (const precision of flags.precision.split(',') as ('fp32' | 'bf16')[]) {
+  for (const padding of flags.padding.split(',') as ('pad128' | 'grouped')[]) {
     const epoch = trainBatches(features, {
       batchSize: 32, seed: 42, epoch: 0, padId: tokenizer.padTokenId,
       ...(padding === 'grouped' ? { groupByLength: true } : { groupByLength: false, padToMultipleOf: 128 }),
