@@ -158,6 +158,7 @@ async function prepareSequence(task: TaskName, tokenizer: Tokenizer, options: Da
       textColumn: options.textColumn ?? 'text', textPairColumn: options.textPairColumn,
       labelColumn: options.labelColumn, labels,
       kind: task === 'regression' ? 'regression' : 'classification',
+      labelsOptional: split === 'test', // --test-file and `predict --input` may come without labels
     });
   };
   const trainSet = options.withTrain ? await read(options.trainFile, 'train', options.labels) : null;

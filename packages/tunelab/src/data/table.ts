@@ -20,6 +20,8 @@ export interface TableReadOptions {
   kind?: 'classification' | 'regression';
   /** The training set's label names (id order): a label outside them is an error. Default: discovered, sorted. */
   labels?: string[];
+  /** Prediction input: a file without the label column is read with every label null (an empty cell stays an error). */
+  labelsOptional?: boolean;
 }
 
 interface Row {
@@ -32,6 +34,10 @@ export function readTable(file: string, options: TableReadOptions): TextDataset 
   const rows = format === 'jsonl' ? jsonlRows(file) : delimitedRows(file, format, columnsWanted(options));
   if (rows.length === 0) throw new DataError(file, 'no examples');
   const labelColumn = options.labelColumn ?? 'label';
+  if (options.labelsOptional && rows.every((row) => row.get(labelColumn) === undefined)) {
+    const examples = rows.map((row): TextExample => ({ ...textsOf(row, options), label: null }));
+    return { kind: options.kind ?? 'classification', labels: options.labels ?? [], examples, source: file };
+  }
   const raw = rows.map((row) => {
     const value = row.get(labelColumn);
     if (value === undefined || value === '') throw new DataError(row.where, `no value in label column "${labelColumn}"`);
@@ -41,8 +47,6 @@ export function readTable(file: string, options: TableReadOptions): TextDataset 
   const labels = kind === 'regression' ? [] : options.labels ?? discoverLabels(raw);
   const ids = new Map(labels.map((label, id) => [label, id]));
   const examples = rows.map((row, i): TextExample => {
-    const text = textField(row, options.textColumn);
-    const pair = options.textPairColumn === undefined ? undefined : textField(row, options.textPairColumn);
     let label: number;
     if (kind === 'regression') {
       label = Number(raw[i]);
@@ -52,9 +56,15 @@ export function readTable(file: string, options: TableReadOptions): TextDataset 
       if (id === undefined) throw new DataError(row.where, `label "${raw[i]}" is not among the training labels (${labels.join(', ')})`);
       label = id;
     }
-    return { id: row.where, text, ...(pair !== undefined ? { textPair: pair } : {}), label };
+    return { ...textsOf(row, options), label };
   });
   return { kind, labels, examples, source: file };
+}
+
+function textsOf(row: Row, options: TableReadOptions): Omit<TextExample, 'label'> {
+  const text = textField(row, options.textColumn);
+  const pair = options.textPairColumn === undefined ? undefined : textField(row, options.textPairColumn);
+  return { id: row.where, text, ...(pair !== undefined ? { textPair: pair } : {}) };
 }
 
 function formatOf(file: string): 'csv' | 'tsv' | 'jsonl' {
@@ -66,7 +76,8 @@ function formatOf(file: string): 'csv' | 'tsv' | 'jsonl' {
 }
 
 function columnsWanted(options: TableReadOptions): string[] {
-  return [options.textColumn, ...(options.textPairColumn ? [options.textPairColumn] : []), options.labelColumn ?? 'label'];
+  const label = options.labelsOptional ? [] : [options.labelColumn ?? 'label'];
+  return [options.textColumn, ...(options.textPairColumn ? [options.textPairColumn] : []), ...label];
 }
 
 function delimitedRows(file: string, format: 'csv' | 'tsv', wanted: string[]): Row[] {

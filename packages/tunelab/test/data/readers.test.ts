@@ -183,3 +183,16 @@ describe('bad input: one-line errors that say where and what', () => {
     });
   }
 });
+
+describe('readTable without labels (prediction input)', () => {
+  it('reads a file without the label column as unlabeled examples, only when asked', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tunelab-unlabeled-'));
+    const csv = path.join(dir, 'inputs.csv');
+    writeFileSync(csv, 'text\nfirst one\nsecond one\n');
+    const data = readTable(csv, { textColumn: 'text', labels: ['neg', 'pos'], labelsOptional: true });
+    assert.deepEqual(data.examples.map((e) => [e.id, e.text, e.label]), [[`${csv}:2`, 'first one', null], [`${csv}:3`, 'second one', null]]);
+    assert.deepEqual(data.labels, ['neg', 'pos']);
+    assert.throws(() => readTable(csv, { textColumn: 'text' }), (err: unknown) =>
+      err instanceof DataError && err.message === `${csv}:1: no column "label" (columns: text)`);
+  });
+});

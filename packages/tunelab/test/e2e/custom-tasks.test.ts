@@ -71,6 +71,16 @@ test('classification on CSV: labels discovered and sorted, then predictions with
     '--text-column', 'sentence', '--label-column', 'topic', '--output', output, '--precision', 'fp32', '--json']);
   assert.equal(predicted.code, 0, predicted.stderr);
   assert.deepEqual(readJsonLines(output).map((r) => r.label), records.map((r) => r.label));
+
+  // prediction input without the label column: the same predictions, no reference, no scores
+  const unlabeled = writeText(dir, 'unlabeled.csv', `sentence\n${rows.slice(72).map((row) => row.slice(0, row.lastIndexOf(','))).join('\n')}\n`);
+  const bare = join(dir, 'bare.jsonl');
+  const fromBare = await runCli(['predict', '--model', out, '--input', unlabeled, '--text-column', 'sentence',
+    '--output', bare, '--precision', 'fp32', '--json']);
+  assert.equal(fromBare.code, 0, fromBare.stderr);
+  const bareRecords = readJsonLines(bare);
+  assert.deepEqual(bareRecords.map((r) => r.label), records.map((r) => r.label));
+  assert.ok(bareRecords.every((r) => r.reference === undefined));
 });
 
 test('regression on JSONL: one output, MSE loss, Pearson from the predictions', async () => {
