@@ -6,7 +6,8 @@ import { TrainArgsSchema, parseArgs } from '../train/args.js';
 import { isBadInput } from '../train/errors.js';
 import { fineTune } from '../train/finetune.js';
 import { chooseReporterMode, createReporter } from '../train/progress.js';
-import { isLaunchedRank, joinTrainingGroup, launchTrainRanks, reportRankError, takeLaunchFlags } from '../distributed/train-ranks.js';
+import { recordRankError } from '../distributed/rank-main.js';
+import { isLaunchedRank, joinTrainingGroup, launchTrainRanks, takeLaunchFlags } from '../distributed/train-ranks.js';
 
 /** [commander flag spec, help] — the value forms are checked by the zod schema, not by commander. */
 export type OptionTable = [string, string][];
@@ -111,7 +112,7 @@ export function register(program: Command): void {
       const result = await fineTune(args, reporter, rank?.dataParallel);
       reporter.result(result);
     } catch (err) {
-      if (rank) reportRankError(err);
+      if (rank) recordRankError(err);
       throw err;
     } finally {
       reporter.close();

@@ -2,6 +2,7 @@
 // `groupByLength` it follows HF's LengthGroupedSampler (mega-batches of similar lengths, so padding is small).
 // Data-parallel ranks each take a disjoint slice of every global batch (batchSize × worldSize features).
 import { Rng } from './rng.js';
+import { shardOf } from '../distributed/sharding.js';
 
 export interface Shard {
   rank: number;
@@ -62,14 +63,6 @@ function lengthGrouped(order: number[], lengths: ArrayLike<number>, megaBatchSiz
   });
   if (megaBatches.length > 0) [megaBatches[0][0], megaBatches[longest][0]] = [megaBatches[longest][0], megaBatches[0][0]];
   return megaBatches.flat();
-}
-
-/** Rank r's contiguous part of a global batch; sizes differ by at most one, lower ranks get the extra. */
-function shardOf(batch: number[], rank: number, worldSize: number): number[] {
-  const base = Math.floor(batch.length / worldSize);
-  const extra = batch.length % worldSize;
-  const start = rank * base + Math.min(rank, extra);
-  return batch.slice(start, start + base + (rank < extra ? 1 : 0));
 }
 
 function chunk<T>(items: T[], size: number): T[][] {

@@ -9,7 +9,6 @@ import { distributed } from '@tunelab/torch';
 import { createDataParallel, type DataParallel } from './data-parallel.js';
 import { rankFromEnv, type RankEnv } from './env.js';
 import { launch, LaunchConfigError, LaunchInterruptedError, RankFailedError } from './launcher.js';
-import { recordRankError } from './rank-main.js';
 import { TrainConfigError } from '../train/errors.js';
 
 /** The launcher flags of `tunelab train`, as commander names them. */
@@ -112,11 +111,6 @@ export function joinTrainingGroup(device: 'cpu' | 'cuda' | 'auto'): RankSession 
   });
   const dataParallel = createDataParallel(group);
   return { env, dataParallel, close: () => { dataParallel.dispose(); group.destroy(); } };
-}
-
-/** Records a rank's error for the launcher (a no-op outside one). */
-export function reportRankError(err: unknown): void {
-  recordRankError(err);
 }
 
 function kebab(name: string): string {
