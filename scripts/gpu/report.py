@@ -184,8 +184,16 @@ def stage_metrics(name, steps):
         for step, body in steps:
             if step['name'] == 'hf-compare':
                 metrics['hf_compare'] = hf_compare(body)
-    elif name in ('train', 'hfpeer'):
+    elif name in ('train', 'hfpeer', 'profile'):
         for step, body in steps:
+            if step['name'] == 'tunelab-train-nccl1':  # the same run as a 1-rank NCCL job: the process group's cost
+                result = json_lines(body, lambda v: v.get('type') == 'result')
+                metrics['tunelab_nccl1'] = result[-1]['metrics'] if result else None
+                metrics['tunelab_nccl1_wall_seconds'] = step['seconds']
+            if step['name'] == 'step-profile':
+                profile = [l.split(' ', 1)[1] for l in body if l.startswith('STEP_PROFILE_RESULT ')]
+                metrics['step_profile'] = json.loads(profile[-1]) if profile else None
+                metrics['step_profile_table'] = [l.rstrip() for l in body if not l.startswith(('STEP_PROFILE_RESULT', '###'))][:12]
             if step['name'] == 'tunelab-train':
                 result = json_lines(body, lambda v: v.get('type') == 'result')
                 metrics['tunelab'] = result[-1]['metrics'] if result else None
@@ -323,6 +331,9 @@ def markdown(out):
         md.append('')
 
     train = by.get('train')
+    peer = by.get('profile') or by.get('hfpeer') or {}
+    if train and peer.get('hf_trainer') and not train.get('hf_trainer'):
+        train = {**train, 'hf_trainer': peer['hf_trainer'], 'hf_wall_seconds': peer.get('hf_wall_seconds')}
     if train:
         ours, theirs, ratio = train.get('tunelab') or {}, train.get('hf_trainer') or {}, train.get('ratio') or {}
         peak = train.get('tunelab_peak_memory') or {}
@@ -339,6 +350,16 @@ def markdown(out):
                f"| epochs trained | {fmt(ours.get('epoch'))} | {fmt(theirs.get('epochs'))} | |",
                f"| process wall time (s), start-up and saving included | {fmt(train.get('tunelab_wall_seconds'))} | "
                f"{fmt(train.get('hf_wall_seconds'))} | |", '']
+
+    if train and train.get('tunelab_nccl1'):
+        plain, nccl1 = train.get('tunelab') or {}, train['tunelab_nccl1']
+        overhead = (nccl1['train_runtime_s'] / plain['train_runtime_s'] - 1) if plain.get('train_runtime_s') else None
+        md += ['## The same run as a 1-rank NCCL job (`--nproc-per-node 1`)',
+               f"- train runtime: no process group {fmt(plain.get('train_runtime_s'))} s, NCCL world of 1 "
+               f"{fmt(nccl1.get('train_runtime_s'))} s (overhead {fmt(None if overhead is None else 100 * overhead, 2)} %); "
+               f"eval accuracy {fmt(plain.get('eval_accuracy'))} vs {fmt(nccl1.get('eval_accuracy'))}", '']
+    if peer.get('step_profile_table'):
+        md += ['## One BERT-base step, phase by phase (bench/gpu/step-profile.ts)', '```', *peer['step_profile_table'], '```', '']
 
     nccl = by.get('nccl')
     if nccl:

@@ -5,7 +5,7 @@
 #
 #   OUT=/some/folder bash scripts/gpu/run.sh
 #
-# Stages, in order: env, build, torch, models, train, nccl. Each logs to $OUT/<stage>.log and appends one JSON line
+# Stages, in order: env, build, torch, models, train, nccl (and hf, hfpeer, profile when named). Each logs to $OUT/<stage>.log and appends one JSON line
 # to $OUT/summary.jsonl; $OUT/summary.md is rewritten after every stage, so a run cut short still reports what ran.
 # Every command inside a stage is a `step` with its own timeout, clamped to the stage's budget and to the run's
 # deadline (TUNELAB_GPU_DEADLINE_S, default 525 s after start). No `set -e`: a failed step is recorded, and the
@@ -170,11 +170,18 @@ stage_hf() {
 # --- e. train: BERT-base from scratch on MRPC, 1 epoch, bf16, batch 32, length 128; then the HF Trainer peer ------
 stage_train() {
   local failed=0 model=.device/data/models/bert-base-uncased train_tsv=.device/data/glue/MRPC/train.tsv
+  local dev_tsv=.device/data/glue/MRPC/dev.tsv
   step tunelab-train 85 $NODE_TS --import ./scripts/gpu/peak-memory.ts packages/tunelab/src/cli/main.ts train \
       --model $model --from-scratch --task glue/mrpc --train-file $train_tsv --output-dir "$WORK/train-output" \
-      --device $DEVICE --precision bf16 --batch-size 32 --max-seq-length 128 --epochs 1 \
+      --validation-file $dev_tsv --device $DEVICE --precision bf16 --batch-size 32 --max-seq-length 128 --epochs 1 \
       --lr 2e-5 --warmup-ratio 0.1 --weight-decay 0.01 --seed 42 --save-every 100000 --log-every 5 --no-track --json \
       $TRAIN_EXTRA_ARGS || failed=1
+  # The same run as a data-parallel job of one rank: NCCL all-reduces, sharded evaluation, stop agreement.
+  step tunelab-train-nccl1 85 $NODE_TS --import ./scripts/gpu/peak-memory.ts packages/tunelab/src/cli/main.ts train \
+      --model $model --from-scratch --task glue/mrpc --train-file $train_tsv --output-dir "$WORK/train-output-nccl1" \
+      --validation-file $dev_tsv --device $DEVICE --precision bf16 --batch-size 32 --max-seq-length 128 --epochs 1 \
+      --lr 2e-5 --warmup-ratio 0.1 --weight-decay 0.01 --seed 42 --save-every 100000 --log-every 5 --no-track --json \
+      --nproc-per-node 1 --master-port 29641 $TRAIN_EXTRA_ARGS || failed=1
   return $failed
 }
 # --- e'. hfpeer: the same epoch with Hugging Face's Trainer ----------------------------------------------------
@@ -182,6 +189,16 @@ stage_hfpeer() {
   local model=.device/data/models/bert-base-uncased train_tsv=.device/data/glue/MRPC/train.tsv
   step hf-trainer-peer 45 $HF_OFFLINE python3 bench/gpu/hf_trainer_mrpc.py $model $train_tsv \
       --precision bf16 --epochs 1 --batch-size 32 --max-seq-length 128
+}
+
+# --- e''. profile: the HF Trainer peer, then one BERT-base step phase by phase against PyTorch + transformers ----
+stage_profile() {
+  local failed=0 args=()
+  [[ $DEVICE == cpu ]] && args=(--batch 2 --seq 32 --steps 1 --warmup 1)   # rehearsal
+  stage_hfpeer || failed=1
+  step step-profile 60 $HF_OFFLINE $NODE_TS bench/gpu/step-profile.ts \
+      --config .device/data/models/bert-base-uncased/config.json --device $DEVICE "${args[@]}" || failed=1
+  return $failed
 }
 
 # --- f. nccl: a world of 1 over NCCL (collectives, gradient reducer, overhead on a small job); Gloo tests -------
@@ -194,7 +211,7 @@ stage_nccl() {
 }
 
 # TUNELAB_GPU_STAGES picks the stages and their order (env first; all but env need build's addon).
-declare -A BUDGET=([env]=45 [build]=170 [torch]=55 [models]=50 [hf]=40 [train]=90 [hfpeer]=50 [nccl]=60)
+declare -A BUDGET=([env]=45 [build]=170 [torch]=55 [models]=50 [hf]=40 [train]=170 [hfpeer]=50 [profile]=110 [nccl]=60)
 for stage in ${TUNELAB_GPU_STAGES:-env build torch hf models train hfpeer nccl}; do
   run_stage "$stage" "${BUDGET[$stage]}"
   [[ $stage == env && -f $WORK/env.sh ]] && source "$WORK/env.sh"

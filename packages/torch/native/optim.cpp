@@ -4,6 +4,7 @@
 
 #include <c10/core/GradMode.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace tl {
@@ -133,7 +134,9 @@ Napi::Value hasFusedAdamW(const Napi::CallbackInfo& info) {
 #endif
 }
 
-// clipGradNorm(params, maxNorm, normType) -> total norm before clipping (torch.nn.utils.clip_grad_norm_).
+// clipGradNorm(params, maxNorm, normType) -> the total norm before clipping, as a 0-dim tensor on the gradients'
+// device (torch.nn.utils.clip_grad_norm_). Nothing here reads a value back to the host: on CUDA the step goes on
+// without waiting for the GPU (the clip coefficient is applied as a tensor, clamped to 1, as torch does).
 Napi::Value clipGradNorm(const Napi::CallbackInfo& info) {
   auto params = unwrapList(info[0], "params");
   double maxNorm = toDouble(info[1], "maxNorm");
@@ -141,7 +144,7 @@ Napi::Value clipGradNorm(const Napi::CallbackInfo& info) {
   std::vector<at::Tensor> grads;
   for (const auto& p : params)
     if (p.grad().defined()) grads.push_back(p.grad());
-  if (grads.empty()) return Napi::Number::New(info.Env(), 0);
+  if (grads.empty()) return wrap(info.Env(), at::zeros({}, at::kFloat));
   c10::NoGradGuard noGrad;
   auto device = grads[0].device();
   std::vector<at::Tensor> norms;
@@ -151,12 +154,19 @@ Napi::Value clipGradNorm(const Napi::CallbackInfo& info) {
     for (const auto& g : grads) norms.push_back(g.detach().abs().max().to(device));
     total = norms.size() == 1 ? norms[0] : at::stack(norms).max();
   } else {
-    for (const auto& g : grads) norms.push_back(at::norm(g.detach(), normType).to(device));
+    // One multi-tensor kernel for all the norms, as torch's clip_grad_norm_ (CPU falls back to a loop inside).
+    for (const auto& n : at::_foreach_norm(grads, normType)) norms.push_back(n.to(device));
     total = at::norm(at::stack(norms), normType);
   }
   auto coef = at::clamp(maxNorm / (total + 1e-6), c10::nullopt, 1.0);
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+  if (std::all_of(grads.begin(), grads.end(), [&](const at::Tensor& g) { return g.device() == device; })) {
+    at::_foreach_mul_(grads, coef);  // the tensor overload: no host read of the coefficient
+    return wrap(info.Env(), total);
+  }
+#endif
   for (auto& g : grads) g.detach().mul_(coef.to(g.device()));
-  return Napi::Number::New(info.Env(), total.item<double>());
+  return wrap(info.Env(), total);
 }
 
 }  // namespace

@@ -115,7 +115,7 @@ export interface NativeBinding {
   adamwForeach(p: H[], m: H[], v: H[], steps: Num[], lr: Num, b1: Num, b2: Num, eps: Num, wd: Num): void;
   adamwFused(p: H[], m: H[], v: H[], stepTensors: H[], lr: Num, b1: Num, b2: Num, eps: Num, wd: Num): void;
   hasFusedAdamW(): boolean;
-  clipGradNorm(params: H[], maxNorm: Num, normType: Num): number;
+  clipGradNorm(params: H[], maxNorm: Num, normType: Num): H;
   // state
   isGradEnabled(): boolean; setGradEnabled(on: boolean): void;
   enterInferenceMode(): void; exitInferenceMode(): void; isInferenceMode(): boolean;

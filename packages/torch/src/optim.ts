@@ -51,6 +51,11 @@ export class AdamW {
   private readonly foreach: boolean | undefined;
   private readonly state = new Map<Tensor, ParamState>();
 
+  /** Whether this libtorch has the fused kernel (≥ 2.1; it runs on CUDA there, and on the CPU from 2.4). */
+  static fusedAvailable(): boolean {
+    return native.hasFusedAdamW();
+  }
+
   constructor(params: Tensor[] | GroupSpec[], options: AdamWOptions = {}) {
     this.defaults = { lr: options.lr ?? 1e-3, betas: options.betas ?? [0.9, 0.999], eps: options.eps ?? 1e-8, weightDecay: options.weightDecay ?? 0.01 };
     validateHyper(this.defaults);

@@ -138,19 +138,21 @@ describe('nn.utils.clipGradNorm', () => {
     a.grad = torch.tensor([3, 4], { dtype: 'float64', device });
     b.grad = torch.tensor([12], { dtype: 'float64', device });
     const total = nn.utils.clipGradNorm([a, b], 6.5);
-    assert.equal(total, 13);
+    assert.deepEqual(total.shape, [], 'a 0-dim tensor');
+    assert.ok(total.device.startsWith(device), `on the gradients' device, got ${total.device}`);
+    assert.equal(total.item(), 13);
     const coef = 6.5 / (13 + 1e-6);
     assertClose(a.grad, [3 * coef, 4 * coef], 1e-12);
     assertClose(b.grad, [12 * coef], 1e-12);
-    assertClose([nn.utils.clipGradNorm([a, b], 100)], [13 * coef], 1e-12, 'already small: norm returned');
+    assertClose([nn.utils.clipGradNorm([a, b], 100).item()], [13 * coef], 1e-12, 'already small: norm returned');
     assertClose(b.grad, [12 * coef], 1e-12, 'and gradients unchanged');
   });
   it('supports the infinity norm and ignores parameters without gradients', () => {
     const a = torch.zeros([3], { dtype: 'float64', device, requiresGrad: true });
     const none = torch.zeros([3], { dtype: 'float64', device, requiresGrad: true });
     a.grad = torch.tensor([1, -8, 2], { dtype: 'float64', device });
-    assert.equal(nn.utils.clipGradNorm([a, none], 4, Infinity), 8);
+    assert.equal(nn.utils.clipGradNorm([a, none], 4, Infinity).item(), 8);
     assertClose(a.grad, [1, -8, 2].map((g) => (g * 4) / (8 + 1e-6)), 1e-12);
-    assert.equal(nn.utils.clipGradNorm([none], 1), 0);
+    assert.equal(nn.utils.clipGradNorm([none], 1).item(), 0);
   });
 });

@@ -4,12 +4,14 @@ import { InvalidArgumentError } from 'commander';
 import { openStore, StoreError, type Store } from '../track/store.js';
 import { SpecError } from '../sweep/spec.js';
 import { ControllerBusyError } from '../sweep/controller.js';
+import { GpuShortageError } from '../sweep/gpus.js';
 
 export const STORE_HELP = 'store: SQLite file/folder or postgres://… (default: $TUNELAB_STORE, else $TUNELAB_HOME or ./tunelab-runs)';
 
 /** Errors that mean "your input is wrong": one line, exit code 2. */
 function isInputError(error: unknown): boolean {
-  return error instanceof StoreError || error instanceof SpecError || error instanceof ControllerBusyError || error instanceof InvalidArgumentError;
+  return error instanceof StoreError || error instanceof SpecError || error instanceof ControllerBusyError || error instanceof GpuShortageError
+    || error instanceof InvalidArgumentError;
 }
 
 /**

@@ -5,7 +5,8 @@ import type { Store, SweepExecutor } from '../track/store.js';
 import { loadSpec } from '../sweep/spec-file.js';
 import { createSweep, isIdentityDead, runSweep, type ControllerOptions } from '../sweep/controller.js';
 import { formatSweepStatus, sweepStatus, table } from '../sweep/status.js';
-import { detectGpus } from '../sweep/gpus.js';
+import { detectGpus, GpuPool } from '../sweep/gpus.js';
+import { processesPerTrial } from '../sweep/spec.js';
 import { positiveInt, STORE_HELP, withStore } from './common.js';
 
 interface ControllerFlags {
@@ -24,7 +25,7 @@ function executorKind(value: string): SweepExecutor {
 function withControllerOptions(command: Command): Command {
   return command
     .option('--store <url>', STORE_HELP)
-    .option('--gpus <ids>', 'GPU ids for local trials, one per trial (default: $CUDA_VISIBLE_DEVICES or nvidia-smi)')
+    .option('--gpus <ids>', 'GPU ids for local trials, one per trial process (default: $CUDA_VISIBLE_DEVICES or nvidia-smi)')
     .option('--poll <ms>', 'controller period in milliseconds', positiveInt, 250)
     .option('--kill-grace <ms>', 'SIGTERM → SIGKILL grace for terminated trials, milliseconds', positiveInt, 10_000)
     .option('--quiet', 'print only the final status');
@@ -39,11 +40,14 @@ export function register(program: Command): void {
     .action((specFile: string, flags: ControllerFlags & { executor: SweepExecutor }) =>
       withStore('sweep run', flags.store, async (store) => {
         const { spec, dir } = await loadSpec(specFile);
+        const gpus = detectGpus(flags.gpus);
+        // Before the sweep is recorded: a sweep whose trials can never get their GPUs is refused, not left behind.
+        if (flags.executor === 'local') new GpuPool(gpus).checkFits(processesPerTrial(spec), specFile);
         const created = await createSweep(store, spec, dir, flags.executor);
         const sampler = spec.sampling_algorithm.type === 'random' && spec.sampling_algorithm.rule === 'sobol' ? 'random/sobol' : spec.sampling_algorithm.type;
         console.log(`sweep ${created.id} (${created.name}): ${spec.limits.max_total_trials} trials, ${spec.limits.max_concurrent_trials} at a time, ` +
           `${sampler} sampling, ${spec.early_termination?.type ?? 'no'} early termination, ${flags.executor} executor; store ${store.url}`);
-        return control(store, created.id, flags);
+        return control(store, created.id, flags, gpus);
       }));
 
   withControllerOptions(sweep.command('resume <sweep>'))
@@ -102,7 +106,7 @@ export function register(program: Command): void {
 }
 
 /** Runs the controller until the sweep ends (exit 0; 1 if it failed) or Ctrl-C/SIGTERM (exit 130). */
-async function control(store: Store, sweepId: string, flags: ControllerFlags): Promise<number> {
+async function control(store: Store, sweepId: string, flags: ControllerFlags, gpus = detectGpus(flags.gpus)): Promise<number> {
   const abort = new AbortController();
   const onSignal = () => {
     if (abort.signal.aborted) process.exit(130); // a second Ctrl-C: leave at once
@@ -113,7 +117,7 @@ async function control(store: Store, sweepId: string, flags: ControllerFlags): P
   const options: ControllerOptions = {
     pollMs: flags.poll,
     killGraceMs: flags.killGrace,
-    gpus: detectGpus(flags.gpus),
+    gpus,
     signal: abort.signal,
     log: flags.quiet ? undefined : (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
   };

@@ -67,7 +67,7 @@ const TRAIN_OPTIONS: OptionTable = [
   ['--nnodes <n>', 'data-parallel: machines in the job, each running this command (default 1)'],
   ['--node-rank <n>', 'data-parallel: this machine\'s index, 0 … nnodes-1 (default 0)'],
   ['--master-addr <host>', 'data-parallel: address of node 0, where ranks meet (default 127.0.0.1)'],
-  ['--master-port <port>', 'data-parallel: port on node 0 (default 29500)'],
+  ['--master-port <port>', 'data-parallel: port on node 0 (default: $MASTER_PORT, else a free port on one machine, else 29500)'],
 ];
 
 export function addOptions(command: Command, table: OptionTable): Command {

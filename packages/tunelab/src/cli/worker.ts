@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .option('--store <url>', STORE_HELP)
     .option('--sweep <sweep>', 'only this sweep (id or name); exit when it ends')
     .option('--slots <n>', 'trials at a time (default: one per GPU, else 1)', positiveInt)
-    .option('--gpus <ids>', 'GPU ids, one per trial (default: $CUDA_VISIBLE_DEVICES or nvidia-smi)')
+    .option('--gpus <ids>', 'GPU ids, one per trial process (default: $CUDA_VISIBLE_DEVICES or nvidia-smi)')
     .option('--poll <ms>', 'queue polling period in milliseconds', positiveInt, 1000)
     .option('--kill-grace <ms>', 'SIGTERM → SIGKILL grace for terminated trials, milliseconds', positiveInt, 10_000)
     .action((flags: { store?: string; sweep?: string; slots?: number; gpus?: string; poll: number; killGrace: number }) =>

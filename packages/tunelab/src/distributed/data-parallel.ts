@@ -11,14 +11,7 @@
 // communication runs on its own stream and links, 'overlap' is the one to pick (without gradient accumulation).
 import * as torch from '@tunelab/torch';
 import { distributed, type Tensor } from '@tunelab/torch';
-
-/** The seam the trainer calls (train/ declares the same shape). */
-export interface DistributedTraining {
-  rank: number;
-  worldSize: number;
-  /** After backward: replaces each parameter's .grad with the average over ranks. */
-  allReduceGradients(params: Tensor[]): void;
-}
+import type { Distributed } from '../train/trainer.js';
 
 export type GradientSyncMode = 'after-backward' | 'overlap';
 
@@ -35,7 +28,8 @@ export function createDataParallel(group: distributed.ProcessGroup, options: Dat
   return new DataParallel(group, options);
 }
 
-export class DataParallel implements DistributedTraining {
+/** The trainer's data-parallel seam (train/trainer.ts `Distributed`) over a c10d process group. */
+export class DataParallel implements Distributed {
   readonly group: distributed.ProcessGroup;
   readonly bucketBytes: number;
   readonly mode: GradientSyncMode;
@@ -65,7 +59,8 @@ export class DataParallel implements DistributedTraining {
 
   allReduceGradients(params: Tensor[]): void {
     const trainable = params.filter((p) => p.requiresGrad);
-    if (this.worldSize === 1 || trainable.length === 0) return;
+    // A world of 1 reduces too, as torch's DDP does: `--nproc-per-node 1` shows what the process group costs.
+    if (trainable.length === 0) return;
     this.#reducerFor(trainable).averageGradients();
   }
 
@@ -79,26 +74,45 @@ export class DataParallel implements DistributedTraining {
    * the others and the dtype must not). With eval shards from shardRange this restores the dataset order.
    */
   gatherShards(local: Tensor): Tensor {
-    return torch.scope(() => {
-      const counts = this.group.allGather(torch.tensor([local.shape[0] ?? 0], { dtype: 'int64' }))
-        .map((t) => t.item());
-      const longest = Math.max(...counts);
-      const padded = counts[this.rank]! < longest
-        ? torch.cat([local, torch.zeros([longest - counts[this.rank]!, ...local.shape.slice(1)],
-          { dtype: local.dtype, device: local.device })])
-        : local.contiguous();
-      const parts = this.group.allGather(padded).map((t, r) => t.narrow(0, 0, counts[r]!));
-      return torch.cat(parts);
-    });
+    return torch.scope(() => torch.cat(this.#allGatherUneven(local)));
+  }
+
+  /** Every rank's bytes, in rank order: how evaluation outputs of all ranks reach every rank. */
+  allGatherBytes(local: Uint8Array): Uint8Array[] {
+    return torch.scope(() => this.#allGatherUneven(torch.fromTypedArray(local, [local.length], { dtype: 'uint8' }))
+      .map((part) => part.cpu().toTypedArray() as Uint8Array));
   }
 
   /** Sums numbers over ranks (in float64): losses, correct counts, example counts for logging. */
   sumOverRanks(values: number[]): number[] {
     return torch.scope(() => {
-      const t = torch.tensor(values, { dtype: 'float64' });
+      const t = torch.tensor(values, { dtype: 'float64', device: this.#device });
       this.group.allReduce(t);
-      return t.toArray();
+      return t.cpu().toArray();
     });
+  }
+
+  /** True on every rank when `flag` is true on any: a stop one rank decides (a tracker's request), all ranks take. */
+  anyRank(flag: boolean): boolean {
+    return this.sumOverRanks([flag ? 1 : 0])[0]! > 0;
+  }
+
+  /** Each rank's tensor (first dimension may differ), in rank order, on the collective's device. */
+  #allGatherUneven(local: Tensor): Tensor[] {
+    const onDevice = local.to(this.#device).contiguous();
+    const counts = this.group.allGather(torch.tensor([onDevice.shape[0] ?? 0], { dtype: 'int64', device: this.#device }))
+      .map((t) => t.item());
+    const longest = Math.max(...counts);
+    const padded = counts[this.rank]! < longest
+      ? torch.cat([onDevice, torch.zeros([longest - counts[this.rank]!, ...onDevice.shape.slice(1)],
+        { dtype: onDevice.dtype, device: this.#device })])
+      : onDevice;
+    return this.group.allGather(padded).map((t, r) => t.narrow(0, 0, counts[r]!));
+  }
+
+  /** NCCL reduces CUDA tensors only; Gloo, host tensors. */
+  get #device(): 'cpu' | 'cuda' {
+    return this.group.backend === 'nccl' ? 'cuda' : 'cpu';
   }
 
   dispose(): void {

@@ -1,8 +1,11 @@
 // The rank launcher behind `tunelab train --nproc-per-node N`: torchrun's contract, in-process.
 // Starts N ranks of one command on this node with RANK/WORLD_SIZE/LOCAL_RANK/MASTER_ADDR/MASTER_PORT set,
 // forwards SIGINT/SIGTERM to them, and when one rank fails stops the others and reports that rank's error.
+// On one node without a given port (flag or MASTER_PORT) the rendezvous takes a free port, as torchrun --standalone
+// does, so jobs running side by side (a sweep's distributed trials) do not collide on 29500.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MASTER_PORT } from './env.js';
@@ -16,6 +19,7 @@ export interface LaunchOptions {
   nodeRank?: number;
   /** Host of global rank 0 (node 0), reachable from every node. */
   masterAddr?: string;
+  /** Rendezvous port; default: `env.MASTER_PORT`, else a free port with one node, else 29500 (every node must agree). */
   masterPort?: number;
   /** The command each rank runs: [executable, ...args]. */
   argv: string[];
@@ -84,7 +88,7 @@ const ROOT_CAUSE_WINDOW_MS = 300;
  * (one rank failed: all were stopped), LaunchInterruptedError (SIGINT/SIGTERM forwarded) or LaunchConfigError.
  */
 export async function launch(options: LaunchOptions): Promise<void> {
-  const config = validate(options);
+  const config = validate({ ...options, masterPort: await masterPortOf(options) });
   const errorDir = mkdtempSync(join(tmpdir(), 'tunelab-launch-'));
   const ranks: RankProcess[] = [];
   let interrupted: NodeJS.Signals | null = null;
@@ -158,6 +162,40 @@ function validate(o: LaunchOptions): Config {
   }
   if (config.argv.length === 0) throw new LaunchConfigError('no command to launch');
   return config;
+}
+
+/**
+ * The rendezvous port: the one given, else MASTER_PORT of the ranks' environment; else, with one node, a port free
+ * right now (another node could not learn it), else torch's default.
+ */
+async function masterPortOf(o: LaunchOptions): Promise<number> {
+  if (o.masterPort !== undefined) return o.masterPort;
+  const fromEnv = (o.env ?? process.env).MASTER_PORT;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    const port = Number(fromEnv);
+    if (!/^\d+$/.test(fromEnv.trim()) || port < 1 || port > 65535) {
+      throw new LaunchConfigError(`MASTER_PORT=${JSON.stringify(fromEnv)} is not a TCP port (1-65535)`);
+    }
+    return port;
+  }
+  return (o.nnodes ?? 1) === 1 ? freePort() : DEFAULT_MASTER_PORT;
+}
+
+/**
+ * A TCP port free on 127.0.0.1 now: the kernel picks one for a listener on port 0, which is closed at once. Rank 0
+ * binds it moments later (torchrun --standalone takes the same small risk that someone else grabs it meanwhile).
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error(`no port from ${String(address)}`))));
+    });
+  });
 }
 
 function rankEnvironment(config: Config, localRank: number, errorFile: string): Record<string, string> {

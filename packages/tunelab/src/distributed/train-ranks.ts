@@ -94,15 +94,33 @@ export interface RankSession {
 }
 
 /**
+ * The CUDA_VISIBLE_DEVICES a rank of a multi-process job runs with, so that `cuda` means its own GPU:
+ * unset → its local rank; a list ("2,3": the GPUs a sweep handed the whole trial) → the entry at its local rank;
+ * a single id (or none, "") stays, since the launcher already chose. Throws TrainConfigError when the list is
+ * shorter than the ranks on this machine.
+ */
+export function rankVisibleDevices(visible: string | undefined, localRank: number): string {
+  if (visible === undefined) return String(localRank);
+  const ids = visible.split(',').map((id) => id.trim()).filter((id) => id !== '');
+  if (ids.length <= 1) return visible;
+  const own = ids[localRank];
+  if (own === undefined) {
+    throw new TrainConfigError(`CUDA_VISIBLE_DEVICES=${visible} lists ${ids.length} GPUs but this is local rank ${localRank}: ` +
+      'give every rank on this machine its own GPU (as many ids as --nproc-per-node)');
+  }
+  return own;
+}
+
+/**
  * Joins the process group of the job this process is a rank of (null when it is not one). On CUDA each rank sees
- * only its own GPU (CUDA_VISIBLE_DEVICES = local rank, unless the launcher already chose), so `cuda` means that GPU.
+ * only its own GPU (rankVisibleDevices), so `cuda` means that GPU.
  */
 export function joinTrainingGroup(device: 'cpu' | 'cuda' | 'auto'): RankSession | null {
   const env = rankFromEnv(process.env);
   if (env === null) return null;
   // Before anything initialises CUDA: later, the visible devices are fixed for the life of the process.
-  if (device !== 'cpu' && process.env.CUDA_VISIBLE_DEVICES === undefined && env.worldSize > 1) {
-    process.env.CUDA_VISIBLE_DEVICES = String(env.localRank);
+  if (device !== 'cpu' && env.worldSize > 1) {
+    process.env.CUDA_VISIBLE_DEVICES = rankVisibleDevices(process.env.CUDA_VISIBLE_DEVICES, env.localRank);
   }
   const onGpu = device !== 'cpu' && torch.cuda.isAvailable();
   const backend = onGpu && distributed.availableBackends().includes('nccl') ? 'nccl' : 'gloo';

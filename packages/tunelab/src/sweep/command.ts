@@ -1,6 +1,8 @@
 // How a trial's params reach its process: `${{search_space.x}}` (and `${{trial.output_dir}}`, `${{trial.id}}`,
 // `${{trial.number}}`, `${{trial.run_id}}`, `${{sweep.id}}`, `${{sweep.name}}`) substituted into the command,
 // shell-quoted where needed, plus environment variables TUNELAB_PARAM_<NAME> and TUNELAB_PARAMS (JSON).
+// `${{trial.process_count}}` is the spec's trial.distribution.process_count_per_instance (1 without it), for a
+// command that starts its own ranks: `torchrun --nproc-per-node ${{trial.process_count}} train.py`.
 import type { ParamValue, Params } from '../track/store.js';
 import { ENV_RUN_ID, ENV_STORE } from '../track/client.js';
 
@@ -12,6 +14,8 @@ export interface TrialContext {
   runId: string;
   sweepId: string;
   sweepName: string;
+  /** Processes the trial runs (trial.distribution.process_count_per_instance, else 1). */
+  processCount: number;
   storeUrl: string;
   /** The store's home (run folders); passed on so a PostgreSQL-backed child writes artifacts to the same place. */
   storeHome: string;
@@ -26,6 +30,7 @@ export function trialCommand(template: string, ctx: TrialContext): string {
     'trial.id': ctx.trialId,
     'trial.number': String(ctx.trialNumber),
     'trial.run_id': ctx.runId,
+    'trial.process_count': String(ctx.processCount),
     'sweep.id': ctx.sweepId,
     'sweep.name': ctx.sweepName,
   };

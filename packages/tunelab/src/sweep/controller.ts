@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NotFoundError, type Store, type Sweep, type SweepExecutor, type Trial } from '../track/store.js';
-import { sweepSpecOf, withSeed, type SweepSpec } from './spec.js';
+import { processesPerTrial, sweepSpecOf, withSeed, type SweepSpec } from './spec.js';
 import { createSampler } from './samplers/index.js';
 import { createPolicy } from './policies/index.js';
 import { bestOf, fmt } from './policies/compare.js';
@@ -26,7 +26,7 @@ export interface ControllerOptions {
   heartbeatMs?: number;
   /** SIGTERM → SIGKILL grace for terminated trials. */
   killGraceMs?: number;
-  /** GPU ids for local trials (one per trial). */
+  /** GPU ids for local trials (one per trial process; a sweep whose trials need more than all of them is refused). */
   gpus?: string[];
   log?: (line: string) => void;
   /** Aborting stops the controller only; trial processes keep running and `resume` picks them up. */
@@ -83,6 +83,8 @@ class Controller {
   private readonly policy: TerminationPolicy | undefined;
   private readonly executor: LocalExecutor;
   private readonly gpus: GpuPool;
+  /** Processes, hence GPUs, per trial. */
+  private readonly perTrial: number;
   private readonly pollMs: number;
   private readonly runner: RunnerContext;
   private readonly log: (line: string) => void;
@@ -97,12 +99,15 @@ class Controller {
     this.pollMs = options.pollMs ?? 250;
     this.executor = new LocalExecutor({ pollMs: Math.min(this.pollMs, 100), killGraceMs: options.killGraceMs });
     this.gpus = new GpuPool(options.gpus ?? []);
+    this.perTrial = processesPerTrial(this.spec);
     this.log = options.log ?? (() => undefined);
     this.runner = { store, executor: this.executor, workerId: this.id, heartbeatMs: options.heartbeatMs ?? 1000, checkMs: Math.min(this.pollMs, 200), log: this.log };
   }
 
   async run(): Promise<SweepOutcome> {
     if (this.sweep.status !== 'running') return { sweep: this.sweep, trials: await this.store.listTrials(this.sweep.id), finished: true };
+    // Refused before taking the lease: otherwise no trial could ever start and the sweep would wait forever.
+    if (this.sweep.executor === 'local') this.gpus.checkFits(this.perTrial, `sweep ${this.sweep.id}`);
     await this.acquireLease();
     try {
       for (const trial of await this.store.listTrials(this.sweep.id)) this.lastStatus.set(trial.id, trial.status);
@@ -203,19 +208,24 @@ class Controller {
   private async relaunch(trial: Trial): Promise<void> {
     if (!(await this.store.takeOverTrial(trial.id, trial.workerId!, this.id))) return;
     const run = await this.store.getRun(trial.runId!);
-    const gpu = this.gpus.size === 0 ? null : this.gpus.take();
+    const gpu = this.takeGpus();
     this.log(`trial ${trial.number} was claimed but never started; starting it now`);
     this.track(trial.id, gpu, runClaimedTrial(this.runner, { trial: { ...trial, workerId: this.id }, run }, this.sweep, this.spec, gpu));
   }
 
   private async launchQueued(): Promise<void> {
     const limits = this.spec.limits;
-    while (this.local.size < limits.max_concurrent_trials && (this.gpus.size === 0 || this.gpus.available > 0)) {
+    while (this.local.size < limits.max_concurrent_trials && (this.gpus.size === 0 || this.gpus.available >= this.perTrial)) {
       const claimed = await this.store.claimTrial({ workerId: this.id, sweepId: this.sweep.id });
       if (claimed === null) return;
-      const gpu = this.gpus.size === 0 ? null : this.gpus.take();
+      const gpu = this.takeGpus();
       this.track(claimed.trial.id, gpu, runClaimedTrial(this.runner, claimed, this.sweep, this.spec, gpu));
     }
+  }
+
+  /** A trial's GPUs ("0,1"); null without GPUs, or (after a restart) when too few are free. */
+  private takeGpus(): string | null {
+    return this.gpus.size === 0 ? null : this.gpus.take(this.perTrial);
   }
 
   private track(trialId: string, gpu: string | null, outcome: Promise<TrialOutcome>): void {

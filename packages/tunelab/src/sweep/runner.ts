@@ -5,7 +5,7 @@ import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClaimedTrial, FinalTrialStatus, Store, Sweep, Trial } from '../track/store.js';
-import type { SweepSpec } from './spec.js';
+import { processesPerTrial, type SweepSpec } from './spec.js';
 import type { TrialHandle } from './types.js';
 import { trialCommand, trialEnv } from './command.js';
 import { STDERR_FILE, type LocalExecutor } from './executors/local.js';
@@ -32,17 +32,17 @@ export interface TrialOutcome {
 async function commandTemplate(spec: SweepSpec): Promise<string> {
   if (spec.trial.command !== undefined) return spec.trial.command;
   const { trainCommandTemplate } = await import('./train-trial.js');
-  return trainCommandTemplate(spec.trial.train!, Object.keys(spec.search_space));
+  return trainCommandTemplate(spec.trial.train!, Object.keys(spec.search_space), processesPerTrial(spec));
 }
 
-/** Launches a freshly claimed trial and supervises it to the end. */
+/** Launches a freshly claimed trial and supervises it to the end; `gpu` is its CUDA_VISIBLE_DEVICES ("0" or "0,1"). */
 export async function runClaimedTrial(ctx: RunnerContext, claimed: ClaimedTrial, sweep: Sweep, spec: SweepSpec, gpu: string | null): Promise<TrialOutcome> {
   const { trial, run } = claimed;
   const outputDir = ctx.store.artifactsDir(run.id);
   mkdirSync(outputDir, { recursive: true });
   const context = {
     params: trial.params, outputDir, trialId: trial.id, trialNumber: trial.number, runId: run.id,
-    sweepId: sweep.id, sweepName: sweep.name, storeUrl: ctx.store.url, storeHome: ctx.store.home,
+    sweepId: sweep.id, sweepName: sweep.name, processCount: processesPerTrial(spec), storeUrl: ctx.store.url, storeHome: ctx.store.home,
   };
   const command = trialCommand(await commandTemplate(spec), context);
   const env = trialEnv(context, spec.trial.env);
@@ -59,7 +59,7 @@ export async function runClaimedTrial(ctx: RunnerContext, claimed: ClaimedTrial,
     await handle.terminate('lease lost');
     return { trialId: trial.id, status: 'lost', reason: null };
   }
-  ctx.log(`trial ${trial.number} started (run ${run.id}${gpu === null ? '' : `, GPU ${gpu}`}): ${command}`);
+  ctx.log(`trial ${trial.number} started (run ${run.id}${gpu === null ? '' : `, GPU${gpu.includes(',') ? 's' : ''} ${gpu}`}): ${command}`);
   return superviseTrial(ctx, { ...trial, runId: run.id, pid: handle.pid, gpu }, handle, spec);
 }
 

@@ -65,6 +65,12 @@ export type SamplingAlgorithm =
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** Azure ML's PyTorch distribution of a command job: each trial runs this many processes (one per GPU). */
+const trialDistributionSchema = z.strictObject({
+  type: z.literal('pytorch', { error: () => 'type must be pytorch (the only distribution tunelab runs)' }),
+  process_count_per_instance: positiveInt.default(1),
+});
+
 const specSchema = z.strictObject({
   $schema: z.string().optional(),
   type: z.literal('sweep').optional(),
@@ -80,6 +86,8 @@ const specSchema = z.strictObject({
     env: z.record(z.string(), z.string()).optional(),
     /** Folder the command runs in, relative to the spec file (default: the spec file's folder). */
     code: z.string().min(1).optional(),
+    /** Processes per trial (absent: one); with GPUs the trial holds one GPU per process. */
+    distribution: trialDistributionSchema.optional(),
   }),
   search_space: z.record(z.string().regex(PARAM_NAME, 'parameter names are letters, digits and _'), distributionSchema)
     .refine((space) => Object.keys(space).length > 0, 'needs at least one parameter'),
@@ -114,7 +122,7 @@ export interface SweepSpec extends Omit<ParsedSpec, 'name' | 'limits' | '$schema
 
 const DEFAULT_CONCURRENCY = 4;
 const PLACEHOLDER = /\$\{\{\s*([^}]*?)\s*\}\}/g;
-const TRIAL_PLACEHOLDERS = ['trial.output_dir', 'trial.id', 'trial.number', 'trial.run_id', 'sweep.id', 'sweep.name'];
+const TRIAL_PLACEHOLDERS = ['trial.output_dir', 'trial.id', 'trial.number', 'trial.run_id', 'trial.process_count', 'sweep.id', 'sweep.name'];
 
 /** Validates an already-parsed spec (as stored with a sweep). */
 export function specFromJson(json: unknown, where: string): SweepSpec {
@@ -201,6 +209,11 @@ function checkPlaceholders(spec: ParsedSpec, fail: SpecFail): void {
     const known = [...Object.keys(spec.search_space).map((p) => `search_space.${p}`), ...TRIAL_PLACEHOLDERS];
     fail(['trial', 'command'], `unknown placeholder \${{${key}}} (known: ${known.join(', ')})`);
   }
+}
+
+/** How many processes each trial runs (trial.distribution.process_count_per_instance; 1 without distribution). */
+export function processesPerTrial(spec: Pick<ParsedSpec, 'trial'>): number {
+  return spec.trial.distribution?.process_count_per_instance ?? 1;
 }
 
 /** Fills seeds left out of the spec, so a resumed sweep draws the same values. */

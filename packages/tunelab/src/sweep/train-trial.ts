@@ -2,7 +2,9 @@
 // flag name as in a `--config` file (`model`, `task`, `from-scratch`, `train-file`, …) — and every search-space
 // parameter becomes the flag of the same name (`lr` → `--lr`, `batch_size` → `--batch-size`). The trial writes into
 // its own output folder and reports into the run the sweep created (TUNELAB_RUN_ID / TUNELAB_STORE: train/tracking.ts
-// attaches with RunClient.fromEnv), each evaluation as `eval_<metric>`, training loss as `train_loss`.
+// attaches with RunClient.fromEnv), each evaluation as `eval_<metric>`, training loss as `train_loss`. With
+// `trial.distribution.process_count_per_instance: N` > 1 the command gets `--nproc-per-node N`: train's own launcher
+// starts N data-parallel ranks (one per GPU of the trial's CUDA_VISIBLE_DEVICES, see distributed/train-ranks.ts).
 import { fileURLToPath } from 'node:url';
 import { TrainArgsSchema, flagName } from '../train/args.js';
 import type { ParamValue } from '../track/store.js';
@@ -16,6 +18,9 @@ type TrainKey = keyof typeof TrainArgsSchema.shape;
 
 /** Set by the sweep for every trial (output folder, tracking) or meaningless inside one. */
 const SWEEP_OWNED: readonly string[] = ['outputDir', 'store', 'experiment', 'runName', 'track', 'json', 'resume'];
+
+/** train's launcher flags: a trial's processes come from trial.distribution, so they cannot be fixed or searched. */
+const LAUNCHER_FLAGS: readonly string[] = ['nproc-per-node', 'nnodes', 'node-rank', 'master-addr', 'master-port'];
 
 /** Common names of other tools, for a hint in the error. */
 const HINTS: Record<string, string> = { learning_rate: 'lr', num_train_epochs: 'epochs', per_device_train_batch_size: 'batch_size' };
@@ -37,6 +42,9 @@ export function checkTrainTrial(spec: ParsedSpec, fail: SpecFail): void {
 
 /** Why `name` (`batch-size` in trial.train, `batch_size` in search_space) cannot be a train flag; null when it can. */
 function trainFlagProblem(name: string): string | null {
+  if (LAUNCHER_FLAGS.includes(name.replace(/_/g, '-'))) {
+    return 'processes per trial are set by trial.distribution: { type: pytorch, process_count_per_instance: N }';
+  }
   const key = trainKey(name);
   if (key === null) {
     const hint = Object.hasOwn(HINTS, name) ? ` (did you mean ${HINTS[name]}?)` : '';
@@ -79,11 +87,14 @@ function searchedFlagProblem(name: string, space: SearchSpace): string | null {
 
 /**
  * The trial command template: this process's own tunelab (its node and CLI entry — the sources through tsx when
- * it runs them, else the build), `train`, the fixed flags, `--<param>=${{search_space.<param>}}` per searched
- * parameter and `--output-dir=${{trial.output_dir}}`. Built where the trial runs, so a worker uses its own install.
+ * it runs them, else the build), `train`, `--nproc-per-node N` for a trial of N > 1 processes, the fixed flags,
+ * `--<param>=${{search_space.<param>}}` per searched parameter and `--output-dir=${{trial.output_dir}}`. Built
+ * where the trial runs, so a worker uses its own install.
  */
-export function trainCommandTemplate(train: Record<string, TrainFlagValue>, searched: readonly string[]): string {
+export function trainCommandTemplate(train: Record<string, TrainFlagValue>, searched: readonly string[], processCount = 1): string {
   const words = [...cliEntry().map(shellQuote), 'train'];
+  // No master port: train's launcher picks a free one, so trials running side by side do not collide.
+  if (processCount > 1) words.push('--nproc-per-node', String(processCount));
   for (const [name, value] of Object.entries(train)) words.push(...fixedFlag(name, value));
   for (const name of searched) words.push(`${flagName(trainKey(name)!)}=\${{search_space.${name}}}`);
   words.push('--output-dir=${{trial.output_dir}}');

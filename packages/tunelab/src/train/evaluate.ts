@@ -13,13 +13,11 @@ import { AutoTokenizer } from '../tokenizers/auto.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { checkPredictArgs, type EvalArgs, type PredictArgs } from './args.js';
 import { TrainConfigError } from './errors.js';
-import { runInference, type TrainableModel } from './inference.js';
+import { runInference, type InferenceOptions, type TrainableModel } from './inference.js';
 import { METRICS_FILE, predictionsPath, writeJsonAtomic, writeJsonLinesAtomic } from './output.js';
-import { resolveDevice, resolvePrecision, type ComputeDevice, type Precision } from './precision.js';
+import { resolveDevice, resolvePrecision } from './precision.js';
 
-export interface EvalSettings {
-  device: ComputeDevice;
-  precision: Precision;
+export interface EvalSettings extends InferenceOptions {
   batchSize: number;
 }
 

@@ -36,11 +36,9 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
   checkTrainArgs(args);
   checkTaskFlags(args.task, args);
   const task = TASKS[args.task];
-  // In a data-parallel job every rank trains; rank 0 alone evaluates, writes the output folder and tracks.
+  // In a data-parallel job every rank trains and evaluates its part of the eval set; rank 0 alone writes the output
+  // folder and tracks.
   const isMain = (distributed?.rank ?? 0) === 0;
-  if (distributed && args.earlyStoppingPatience !== undefined) {
-    throw new TrainConfigError('--early-stopping-patience is not supported with several ranks yet (rank 0 alone evaluates)');
-  }
   torch.setNumThreads(args.threads ?? availableParallelism());
   const device = resolveDevice(args.device);
   const precision = resolvePrecision(args.precision, device);
@@ -76,7 +74,7 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
     tracker.logParams(runParams(args, { device, precision, outputDir, trainFeatures: trainSet.features.length }));
     if (resumeFrom) reporter.message(`resuming from ${resumeFrom}`);
     else if (args.resume === true) reporter.message(`no checkpoint in ${outputDir}: starting from scratch`);
-    const evalSettings = { device, precision, batchSize: args.evalBatchSize ?? args.batchSize * 2 };
+    const evalSettings = { device, precision, batchSize: args.evalBatchSize ?? args.batchSize * 2, group: distributed };
     const saveModel = (dir: string) => saveModelFolder(model, tokenizer, dir);
     const result = await train({
       model, saveModel, distributed,
@@ -99,12 +97,11 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
       onCheckpoint: (dir) => reporter.message(`saved ${dir}`),
       stopRequested: () => tracker.stopRequested(),
     });
+    const evaluations = evaluateAll(model, tokenizer, data.evalSplits, evalSettings);
+    const tests = data.testSplit ? evaluateAll(model, tokenizer, [data.testSplit], evalSettings) : [];
     if (!isMain) return { outputDir, metrics: {}, runId: null, trackedAs: null };
     if (result.stoppedEarly) reporter.message(`early stopping at step ${result.state.globalStep}`);
     if (result.stopReason) reporter.message(`stopped at step ${result.state.globalStep}: ${result.stopReason}`);
-
-    const evaluations = evaluateAll(model, tokenizer, data.evalSplits, evalSettings);
-    const tests = data.testSplit ? evaluateAll(model, tokenizer, [data.testSplit], evalSettings) : [];
     const lastEpoch = result.state.logHistory.at(-1)?.epoch ?? result.state.epoch;
     const metrics = {
       ...mergedMetrics(evaluations),

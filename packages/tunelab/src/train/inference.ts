@@ -3,6 +3,7 @@ import * as torch from '@tunelab/torch';
 import type { Tensor } from '@tunelab/torch';
 import type { Batch } from '../data/collate.js';
 import type { EncoderInputs, PreTrainedModel } from '../models/pretrained.js';
+import { shardRange } from '../distributed/sharding.js';
 import { withAutocast, type ComputeDevice, type Precision } from './precision.js';
 
 export type { Batch };
@@ -53,16 +54,42 @@ export interface InferenceResult {
   batches: BatchOutputs[];
 }
 
-/** Forward passes in eval mode without gradients; outputs come back as float32 host arrays, one entry per batch. */
-export function runInference(
-  model: TrainableModel,
-  batches: Batch[],
-  opts: { device: ComputeDevice; precision: Precision },
-): InferenceResult {
+/** Ranks that share an evaluation: each runs its part of the batches, and every rank receives every part. */
+export interface InferenceGroup {
+  rank: number;
+  worldSize: number;
+  allGatherBytes(local: Uint8Array): Uint8Array[];
+}
+
+export interface InferenceOptions {
+  device: ComputeDevice;
+  precision: Precision;
+  /** Spread the batches over these ranks (contiguous parts, so gathering in rank order keeps the batch order). */
+  group?: InferenceGroup;
+}
+
+/** What one process computed: outputs of its batches and the loss sum behind the mean. */
+interface LocalInference {
+  lossSum: number;
+  lossCount: number;
+  outputs: Record<string, HostArray>[];
+}
+
+/**
+ * Forward passes in eval mode without gradients; outputs come back as float32 host arrays, one entry per batch,
+ * in batch order. With a group of several ranks, every rank gets the same result for a fraction of the work.
+ */
+export function runInference(model: TrainableModel, batches: Batch[], opts: InferenceOptions): InferenceResult {
+  const group = opts.group;
+  if (!group || group.worldSize === 1) return toResult(batches, [runLocal(model, batches, opts)]);
+  const { start, end } = shardRange(batches.length, group.rank, group.worldSize);
+  const local = runLocal(model, batches.slice(start, end), opts);
+  return toResult(batches, group.allGatherBytes(encodeLocal(local)).map(decodeLocal));
+}
+
+function runLocal(model: TrainableModel, batches: Batch[], opts: InferenceOptions): LocalInference {
   model.eval();
-  let lossSum = 0;
-  let lossCount = 0;
-  const results: BatchOutputs[] = [];
+  const result: LocalInference = { lossSum: 0, lossCount: 0, outputs: [] };
   torch.noGrad(() => {
     for (const batch of batches) {
       torch.scope(() => {
@@ -70,8 +97,8 @@ export function runInference(
         const out = withAutocast(opts.precision, opts.device, () =>
           model.forward(toModelInputs(batch, opts.device, withLabels)));
         if (withLabels && out.loss) {
-          lossSum += out.loss.item() * batch.size[0];
-          lossCount += batch.size[0];
+          result.lossSum += out.loss.item() * batch.size[0];
+          result.lossCount += batch.size[0];
         }
         const outputs: Record<string, HostArray> = {};
         for (const [name, value] of Object.entries(out)) {
@@ -79,9 +106,69 @@ export function runInference(
           const host = value.detach().float().cpu();
           outputs[name] = { data: host.toTypedArray() as Float32Array, shape: host.shape };
         }
-        results.push({ batch, outputs });
+        result.outputs.push(outputs);
       });
     }
   });
-  return { loss: lossCount > 0 ? lossSum / lossCount : null, batches: results };
+  return result;
+}
+
+/** The parts of every rank (in rank order) joined back onto the batches they came from. */
+function toResult(batches: Batch[], parts: LocalInference[]): InferenceResult {
+  const outputs = parts.flatMap((part) => part.outputs);
+  if (outputs.length !== batches.length) {
+    throw new Error(`inference returned ${outputs.length} batch outputs for ${batches.length} batches`);
+  }
+  const lossSum = parts.reduce((sum, part) => sum + part.lossSum, 0);
+  const lossCount = parts.reduce((sum, part) => sum + part.lossCount, 0);
+  return { loss: lossCount > 0 ? lossSum / lossCount : null, batches: batches.map((batch, i) => ({ batch, outputs: outputs[i] })) };
+}
+
+// Wire format of a LocalInference between ranks: [header length: u32 LE][JSON header][padding to 4][float32 data].
+interface WireHeader {
+  lossSum: number;
+  lossCount: number;
+  /** Per batch: output name → shape, in the order the float data follows. */
+  shapes: [string, number[]][][];
+}
+
+function encodeLocal(local: LocalInference): Uint8Array {
+  const header: WireHeader = {
+    lossSum: local.lossSum, lossCount: local.lossCount,
+    shapes: local.outputs.map((outputs) => Object.entries(outputs).map(([name, array]) => [name, array.shape])),
+  };
+  const headerBytes = new TextEncoder().encode(JSON.stringify(header));
+  const dataOffset = align4(4 + headerBytes.length);
+  const arrays = local.outputs.flatMap((outputs) => Object.values(outputs).map((array) => array.data));
+  const bytes = new Uint8Array(dataOffset + arrays.reduce((n, data) => n + data.byteLength, 0));
+  new DataView(bytes.buffer).setUint32(0, headerBytes.length, true);
+  bytes.set(headerBytes, 4);
+  let offset = dataOffset;
+  for (const data of arrays) {
+    bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), offset);
+    offset += data.byteLength;
+  }
+  return bytes;
+}
+
+function decodeLocal(bytes: Uint8Array): LocalInference {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getUint32(0, true);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + headerLength))) as WireHeader;
+  const floats = new Float32Array(bytes.slice(align4(4 + headerLength)).buffer);
+  let offset = 0;
+  const outputs = header.shapes.map((entries) => {
+    const batchOutputs: Record<string, HostArray> = {};
+    for (const [name, shape] of entries) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      batchOutputs[name] = { data: floats.subarray(offset, offset + size), shape };
+      offset += size;
+    }
+    return batchOutputs;
+  });
+  return { lossSum: header.lossSum, lossCount: header.lossCount, outputs };
+}
+
+function align4(n: number): number {
+  return Math.ceil(n / 4) * 4;
 }

@@ -42,11 +42,22 @@ export interface TrainerOptions {
   resumeKey: ResumeKey;
 }
 
-/** Data-parallel seam (T6): each rank gets its shard from `trainBatches`; rank 0 alone writes and reports. */
+/**
+ * Data-parallel seam (distributed/data-parallel.ts implements it over c10d): each rank trains on its shard from
+ * `trainBatches`; every rank evaluates its part of the eval set and sees everyone's predictions, so all ranks reach
+ * the same metrics and the same early-stopping decision; rank 0 alone writes and reports.
+ */
 export interface Distributed {
   rank: number;
   worldSize: number;
+  /** After backward: replaces each parameter's .grad with the average over ranks. */
   allReduceGradients(params: Tensor[]): void | Promise<void>;
+  /** Makes every rank's parameters equal to rank 0's. */
+  broadcastParameters(params: Tensor[]): void;
+  /** Every rank's bytes, in rank order. */
+  allGatherBytes(local: Uint8Array): Uint8Array[];
+  /** True on every rank when `flag` is true on any. */
+  anyRank(flag: boolean): boolean;
 }
 
 export interface ProgressInfo {
@@ -87,21 +98,24 @@ export interface TrainResult {
 
 export const BEST_MODEL_DIR = 'best-model';
 
-/** AdamW with two groups: weight decay on everything but biases and LayerNorm weights (HF's rule). */
-export function createOptimizer(model: TrainableModel, lr: number, weightDecay: number): optim.AdamW {
+/**
+ * AdamW with two groups: weight decay on everything but biases and LayerNorm weights (HF's rule). On CUDA it is the
+ * fused kernel where libtorch has it (one launch for all parameters, as the HF Trainer's default `adamw_torch_fused`).
+ */
+export function createOptimizer(model: TrainableModel, lr: number, weightDecay: number, device: ComputeDevice = 'cpu'): optim.AdamW {
   const noDecay = noDecayParameterNames(model);
   const named = model.namedParameters().filter(([, p]) => p.requiresGrad);
   return new optim.AdamW([
     { params: named.filter(([name]) => !noDecay.has(name)).map(([, p]) => p), weightDecay },
     { params: named.filter(([name]) => noDecay.has(name)).map(([, p]) => p), weightDecay: 0 },
-  ], { lr, weightDecay });
+  ], { lr, weightDecay, fused: device === 'cuda' && optim.AdamW.fusedAvailable() });
 }
 
 export async function train(setup: TrainerSetup): Promise<TrainResult> {
   const { model, options: opts, distributed } = setup;
   const isMain = (distributed?.rank ?? 0) === 0;
   const worldSize = distributed?.worldSize ?? 1;
-  const optimizer = createOptimizer(model, opts.lr, opts.weightDecay);
+  const optimizer = createOptimizer(model, opts.lr, opts.weightDecay, opts.device);
   const params = optimizer.paramGroups.flatMap((group) => group.params);
   const scaler = opts.precision === 'fp16' ? new LossScaler() : null;
   const state = opts.resumeFrom ? restore(opts.resumeFrom, model, optimizer, scaler, opts) : freshState();
@@ -118,9 +132,9 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
   const elapsed = () => runtimeBefore + (performance.now() - startedAt) / 1000;
   let stoppedEarly = false;
   let stopReason: string | null = null;
-  let stepLosses: number[] = [];
+  const pending = new PendingLosses();
   let lastLr = opts.lr * lrMultiplier(schedule, state.globalStep);
-  let lastGradNorm = 0;
+  let loggedLoss: number | null = null;
 
   model.train();
   for (let epoch = state.epoch; epoch < epochs && state.globalStep < totalSteps && !stoppedEarly && !stopReason; epoch++) {
@@ -129,47 +143,54 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
       // One optimizer step = one group of `gradAccum` micro-batches (the epoch's last group may be shorter).
       const groupStart = i - (i % opts.gradAccum);
       const groupSize = Math.min(opts.gradAccum, batches.length - groupStart);
-      stepLosses.push(microStep(model, batches[i], groupSize, opts, scaler));
+      pending.addMicroBatch(microStep(model, batches[i], groupSize, opts, scaler));
       if (i + 1 < groupStart + groupSize) continue;
 
       await distributed?.allReduceGradients(params);
       lastLr = opts.lr * lrMultiplier(schedule, state.globalStep);
-      lastGradNorm = optimizerStep(optimizer, params, lastLr, opts.maxGradNorm, scaler);
+      pending.endStep(optimizerStep(optimizer, params, lastLr, opts.maxGradNorm, scaler));
       state.globalStep += 1;
       state.samplesSeen += sumBatchSizes(batches, groupStart, i + 1) * worldSize;
       const epochDone = i + 1 === batches.length;
       [state.epoch, state.batchInEpoch] = epochDone ? [epoch + 1, 0] : [epoch, i + 1];
       const epochFloat = epoch + (i + 1) / batches.length;
 
-      state.lossesSinceLog.push(mean(stepLosses));
-      stepLosses = [];
-      const meanLoss = mean(state.lossesSinceLog);
-      if (isMain) setup.onProgress?.({ epoch: epochFloat, step: state.globalStep, totalSteps, loss: meanLoss, lr: lastLr });
-      if (state.globalStep % opts.logEvery === 0 || state.globalStep === totalSteps) {
-        const metrics = { train_loss: meanLoss, learning_rate: lastLr, grad_norm: lastGradNorm };
+      const logNow = state.globalStep % opts.logEvery === 0 || state.globalStep === totalSteps;
+      if (logNow) {
+        const gradNorm = pending.flushInto(state.lossesSinceLog);
+        loggedLoss = mean(state.lossesSinceLog);
+        const metrics = { train_loss: loggedLoss, learning_rate: lastLr, grad_norm: gradNorm };
         state.lossesSinceLog = [];
         state.logHistory.push({ step: state.globalStep, epoch: epochFloat, metrics });
         if (isMain) setup.onLog?.({ step: state.globalStep, epoch: epochFloat, metrics });
       }
+      if (isMain) setup.onProgress?.({ epoch: epochFloat, step: state.globalStep, totalSteps, loss: loggedLoss, lr: lastLr });
 
       const due = (every: number | 'epoch') => (every === 'epoch' ? epochDone : state.globalStep % every === 0);
-      if (setup.evaluate && isMain && due(opts.evalEvery)) stoppedEarly = await evaluateNow(setup, state, epochFloat);
+      // Every rank evaluates (its part of the eval set, then everyone's outputs): same metrics, same stopping decision.
+      if (setup.evaluate && due(opts.evalEvery)) stoppedEarly = await evaluateNow(setup, state, epochFloat, isMain);
       if (isMain && due(opts.saveEvery)) {
         state.trainRuntimeS = elapsed();
         state.lossScaler = scaler?.stateDict() ?? null;
+        pending.flushInto(state.lossesSinceLog); // the checkpoint holds every loss of the log window so far
         const dir = await saveCheckpoint(opts.outputDir, {
           state, resumeKey: opts.resumeKey, saveModel: setup.saveModel,
           optimizer: optimizer.stateDict(), cudaRng: opts.device === 'cuda',
         });
         setup.onCheckpoint?.(dir);
       }
-      stopReason = setup.stopRequested?.() ?? null;
+      // Across ranks, agreeing costs a collective (a GPU sync on NCCL): ranks agree at log steps only.
+      if (!distributed || logNow) stopReason = agreedStopReason(setup.stopRequested?.() ?? null, distributed);
       if (stoppedEarly || stopReason) break;
       await new Promise((resolve) => setImmediate(resolve)); // let tracking writes and progress rendering run
     }
   }
 
-  if (state.best) restoreBestModel(model, opts.outputDir, state.best);
+  pending.dispose();
+  if (state.best) {
+    if (isMain) restoreBestModel(model, opts.outputDir, state.best);
+    distributed?.broadcastParameters(params); // the best weights live in rank 0's output folder
+  }
   state.trainRuntimeS = elapsed();
   return {
     state, totalSteps, stoppedEarly, stopReason,
@@ -180,31 +201,73 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
 
 /**
  * Forward and backward of one micro-batch; its loss is divided by the group size so the gradients of a group
- * average. Returns the micro-batch's (undivided) loss.
+ * average. Returns the micro-batch's (undivided) loss, still on the device.
  */
 function microStep(
   model: TrainableModel, batch: Batch, groupSize: number, opts: TrainerOptions, scaler: LossScaler | null,
-): number {
+): Tensor {
   return torch.scope(() => {
     const out = withAutocast(opts.precision, opts.device, () => model.forward(toModelInputs(batch, opts.device, true)));
     if (!out.loss) throw new TrainInputError('the model returned no loss: the training batch carries no labels');
     const loss = out.loss.float();
     const share = loss.div(groupSize);
     (scaler ? scaler.scaleLoss(share) : share).backward();
-    return loss.item();
+    return torch.keep(loss.detach());
   });
 }
 
-/** Unscale (fp16), clip, set the scheduled lr, step, zero the gradients. Returns the gradient norm before clipping. */
+/**
+ * Unscale (fp16), clip, set the scheduled lr, step, zero the gradients. Returns the gradient norm before clipping,
+ * on the device (fp16 reads it at once: a non-finite norm skips the step).
+ */
 function optimizerStep(
   optimizer: optim.AdamW, params: Tensor[], lr: number, maxGradNorm: number, scaler: LossScaler | null,
-): number {
+): Tensor {
   scaler?.unscaleGradients(params);
-  const gradNorm = nn.utils.clipGradNorm(params, maxGradNorm > 0 ? maxGradNorm : Number.POSITIVE_INFINITY);
+  const gradNorm = torch.keep(nn.utils.clipGradNorm(params, maxGradNorm > 0 ? maxGradNorm : Number.POSITIVE_INFINITY));
   for (const group of optimizer.paramGroups) group.lr = lr;
-  if (!scaler || scaler.update(gradNorm)) optimizer.step();
+  if (!scaler || scaler.update(gradNorm.item())) optimizer.step();
   optimizer.zeroGrad();
   return gradNorm;
+}
+
+/**
+ * Losses and the last gradient norm of the steps since the last log, kept on the device: reading a value from a GPU
+ * waits for all queued work, so the loop reads them only when it logs or checkpoints, and the GPU never idles
+ * while the next step is queued.
+ */
+class PendingLosses {
+  #microBatches: Tensor[] = [];
+  #steps: Tensor[][] = [];
+  #gradNorm: Tensor | null = null;
+
+  addMicroBatch(loss: Tensor): void {
+    this.#microBatches.push(loss);
+  }
+
+  endStep(gradNorm: Tensor): void {
+    this.#steps.push(this.#microBatches);
+    this.#microBatches = [];
+    this.#gradNorm?.dispose();
+    this.#gradNorm = gradNorm;
+  }
+
+  /** Appends each finished step's mean loss to `losses`; returns the last gradient norm (0 before any step). */
+  flushInto(losses: number[]): number {
+    for (const step of this.#steps) {
+      losses.push(mean(step.map((loss) => loss.item())));
+      for (const loss of step) loss.dispose();
+    }
+    this.#steps = [];
+    return this.#gradNorm?.item() ?? 0;
+  }
+
+  dispose(): void {
+    for (const loss of [...this.#microBatches, ...this.#steps.flat()]) loss.dispose();
+    [this.#microBatches, this.#steps] = [[], []];
+    this.#gradNorm?.dispose();
+    this.#gradNorm = null;
+  }
 }
 
 function sumBatchSizes(batches: Batch[], from: number, to: number): number {
@@ -217,16 +280,25 @@ function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-/** Evaluates, logs, keeps the best weights; returns whether early stopping's patience ran out. */
-async function evaluateNow(setup: TrainerSetup, state: TrainerState, epoch: number): Promise<boolean> {
+/** Evaluates, logs, keeps the best weights (rank 0 writes); returns whether early stopping's patience ran out. */
+async function evaluateNow(setup: TrainerSetup, state: TrainerState, epoch: number, isMain: boolean): Promise<boolean> {
   const metrics = setup.evaluate!();
   setup.model.train();
   const entry: LogEntry = { step: state.globalStep, epoch, metrics };
   state.logHistory.push(entry);
-  setup.onLog?.(entry);
-  if (updateBest(state, metrics, setup.options)) await saveBestModel(setup, state.best!);
+  if (isMain) setup.onLog?.(entry);
+  if (updateBest(state, metrics, setup.options) && isMain) await saveBestModel(setup, state.best!);
   const patience = setup.options.earlyStoppingPatience;
   return patience !== undefined && state.evalsWithoutImprovement >= patience;
+}
+
+/**
+ * A stop asked for on any rank (in a job, rank 0's tracker) stops every rank at the same step: ranks that go on
+ * alone would wait forever in the next all-reduce.
+ */
+function agreedStopReason(local: string | null, distributed: Distributed | undefined): string | null {
+  if (!distributed) return local;
+  return distributed.anyRank(local !== null) ? local ?? 'another rank asked to stop' : null;
 }
 
 /** Records a new best (strictly better, as HF's early stopping) and counts evaluations without improvement. */

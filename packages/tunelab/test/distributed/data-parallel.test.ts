@@ -32,6 +32,33 @@ test('shardLossScale: rank-averaged gradients equal the global mean, also for un
 });
 
 test('2 ranks: gatherShards restores dataset order from uneven shards; sums; parameter broadcast', async () => {
+  const results = (await launchFixture('dp-rank.ts')).sort((x, y) => x.rank - y.rank);
+  assert.equal(results.length, 2);
+  for (const r of results) {
+    assert.deepEqual(r.gathered, { shape: [5, 2], values: [0, 0, 1, 1, 2, 4, 3, 9, 4, 16] });
+    assert.deepEqual(r.labels, { shape: [1], dtype: 'int64', values: [42] });
+    assert.deepEqual(r.sums, [1 + 2, 0.5 + 0.5]);
+    assert.deepEqual(r.broadcast, [3, 3, 3, 3]);
+    assert.equal(r.isMain, r.rank === 0);
+  }
+});
+
+test('2 ranks: sharded inference gives every rank the outputs and loss of one process over all batches', async () => {
+  const results = (await launchFixture('eval-rank.ts')).sort((x, y) => x.rank - y.rank);
+  assert.equal(results.length, 2);
+  for (const r of results) {
+    assert.equal(r.sharded.outputs.length, 7);
+    // identical to the bit: each batch is computed the same way, only on another rank
+    assert.deepEqual(r.sharded, r.alone);
+    assert.equal(typeof r.sharded.loss, 'number');
+    assert.equal(r.anyTrue, true);
+    assert.equal(r.anyFalse, false);
+  }
+  assert.deepEqual(results[0].sharded, results[1].sharded);
+});
+
+/** Runs a rank fixture on 2 ranks over Gloo and returns the `RESULT {json}` lines they print. */
+async function launchFixture(name: string): Promise<any[]> {
   let stdout = '';
   const sink = new PassThrough();
   sink.on('data', (c: Buffer) => { stdout += c.toString(); });
@@ -41,16 +68,15 @@ test('2 ranks: gatherShards restores dataset order from uneven shards; sums; par
   await new Promise((resolve) => server.close(resolve));
   await launch({
     nprocPerNode: 2, masterPort: port, stdout: sink,
-    argv: [process.execPath, '--conditions=development', '--import', 'tsx', join(fixtures, 'dp-rank.ts')],
+    argv: [process.execPath, '--conditions=development', '--import', 'tsx', join(fixtures, name)],
   });
-  const results = stdout.split('\n').filter((l) => l.startsWith('RESULT ')).map((l) => JSON.parse(l.slice(7)))
-    .sort((x, y) => x.rank - y.rank);
-  assert.equal(results.length, 2);
-  for (const r of results) {
-    assert.deepEqual(r.gathered, { shape: [5, 2], values: [0, 0, 1, 1, 2, 4, 3, 9, 4, 16] });
-    assert.deepEqual(r.labels, { shape: [1], dtype: 'int64', values: [42] });
-    assert.deepEqual(r.sums, [1 + 2, 0.5 + 0.5]);
-    assert.deepEqual(r.broadcast, [3, 3, 3, 3]);
-    assert.equal(r.isMain, r.rank === 0);
-  }
+  return stdout.split('\n').filter((l) => l.startsWith('RESULT ')).map((l) => JSON.parse(l.slice(7)));
+}
+
+test('2 ranks: a stop asked of rank 0 alone stops both ranks after the same step', async () => {
+  const results = (await launchFixture('stop-rank.ts')).sort((x, y) => x.rank - y.rank);
+  assert.deepEqual(results, [
+    { rank: 0, step: 3, stopReason: 'stop requested from the dashboard' },
+    { rank: 1, step: 3, stopReason: 'another rank asked to stop' },
+  ]);
 });

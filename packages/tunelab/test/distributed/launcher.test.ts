@@ -2,13 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
 import {
-  errorLineOf, launch, LaunchConfigError, RankFailedError,
+  errorLineOf, freePort, launch, LaunchConfigError, RankFailedError,
 } from 'tunelab/distributed/launcher';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -51,6 +52,40 @@ test('every rank gets the torchrun variables; all exit 0 → launch resolves', a
       });
     }
   });
+});
+
+test('one node, no port given: a free port, different for jobs launched side by side (torchrun --standalone)', async () => {
+  await withOutDir(async (dir) => {
+    const dirs = [join(dir, 'a'), join(dir, 'b')];
+    const env = (out: string) => ({ ...process.env, OUT_DIR: out, MASTER_PORT: undefined });
+    await Promise.all(dirs.map((out) => { mkdirSync(out); return launch({ nprocPerNode: 2, argv: rankArgv, env: env(out), ...quiet() }); }));
+    const ports = dirs.map((out) => {
+      const [a, b] = [readRank(out, 0).env.MASTER_PORT, readRank(out, 1).env.MASTER_PORT];
+      assert.equal(a, b, 'both ranks of a job meet on one port');
+      return Number(a);
+    });
+    assert.ok(ports.every((p) => Number.isInteger(p) && p > 0 && p < 65536), String(ports));
+    assert.notEqual(ports[0], ports[1], 'concurrent jobs rendezvous on different ports');
+  });
+});
+
+test('the port of MASTER_PORT is kept, several nodes default to 29500, a bad MASTER_PORT is refused', async () => {
+  await withOutDir(async (dir) => {
+    await launch({ nprocPerNode: 1, argv: rankArgv, env: { ...process.env, OUT_DIR: dir, MASTER_PORT: '23457' }, ...quiet() });
+    assert.equal(readRank(dir, 0).env.MASTER_PORT, '23457');
+    await launch({ nprocPerNode: 1, nnodes: 2, nodeRank: 1, masterAddr: '10.1.2.3', argv: rankArgv,
+      env: { ...process.env, OUT_DIR: dir, MASTER_PORT: undefined }, ...quiet() });
+    assert.equal(readRank(dir, 1).env.MASTER_PORT, '29500', 'other nodes could not learn a port picked here');
+  });
+  await assert.rejects(launch({ nprocPerNode: 1, argv: ['true'], env: { MASTER_PORT: '80x' } }),
+    (e: unknown) => e instanceof LaunchConfigError && e.message === 'MASTER_PORT="80x" is not a TCP port (1-65535)');
+});
+
+test('freePort gives a port that can be listened on', async () => {
+  const port = await freePort();
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
 test('a rank that throws: the others are stopped and the error names the rank and its message', async () => {

@@ -1,7 +1,9 @@
 // `tunelab train --nproc-per-node 2`: the launcher starts two ranks of the same command, which train data-parallel
-// over Gloo. Two ranks × batch 8 must end with the weights of one process × batch 16 (same seed, dropout 0, fp32).
+// over Gloo. Two ranks × batch 8 must end with the weights of one process × batch 16 (same seed, dropout 0, fp32),
+// evaluate together (each rank its half of the dev set) to the same metrics and predictions, and stop early at the
+// same step.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as torch from '@tunelab/torch';
@@ -11,13 +13,16 @@ const common = (model: string) => [
   'train', '--model', model, '--from-scratch', '--task', 'glue/mrpc', '--train-file', join(GLUE, 'MRPC/train.tsv'),
   '--max-train-samples', '64', '--epochs', '2', '--lr', '1e-3', '--device', 'cpu', '--precision', 'fp32',
   '--save-every', '1000', '--no-track', '--json',
+  // Accuracy of a from-scratch model on 40 dev pairs stays put for a while: patience 1 stops at the 2nd evaluation.
+  '--validation-file', join(GLUE, 'MRPC/dev.tsv'), '--max-eval-samples', '40', '--eval-every', '2',
+  '--metric-for-best', 'eval_accuracy', '--early-stopping-patience', '1',
 ];
 
 function relativeDifference(a: torch.Tensor, b: torch.Tensor): number {
   return torch.scope(() => a.sub(b).pow(2).sum().sqrt().item() / Math.max(b.pow(2).sum().sqrt().item(), 1e-30));
 }
 
-test('2 ranks × batch 8 end with the weights of 1 process × batch 16', { timeout: 240_000 }, async () => {
+test('2 ranks × batch 8 train, evaluate and stop like 1 process × batch 16', { timeout: 240_000 }, async () => {
   const model = tinyModelFolder({ hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 });
   const single = join(tempDir(), 'out');
   const parallel = join(tempDir(), 'out');
@@ -43,7 +48,19 @@ test('2 ranks × batch 8 end with the weights of 1 process × batch 16', { timeo
     if (difference > worst) [worst, worstName] = [difference, name];
   }
   assert.ok(worst <= 1e-5, `largest relative difference ${worst} (${worstName})`);
-  assert.ok(existsSync(join(parallel, 'metrics.json')));
+  const stopLine = (stdout: string) => stdout.split('\n').find((line) => line.includes('early stopping at step'));
+  assert.ok(stopLine(one.stdout), one.stdout);
+  assert.equal(stopLine(two.stdout), stopLine(one.stdout));
+  const metrics = (dir: string) => JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as Record<string, number>;
+  const [m1, m2] = [metrics(single), metrics(parallel)];
+  assert.equal(m2.eval_accuracy, m1.eval_accuracy);
+  assert.equal(m2.best_step, m1.best_step);
+  assert.ok(Math.abs(m2.eval_loss - m1.eval_loss) <= 1e-5 * Math.abs(m1.eval_loss), `eval_loss ${m2.eval_loss} vs ${m1.eval_loss}`);
+  const predictions = (dir: string) => readFileSync(join(dir, 'predictions', 'validation.jsonl'), 'utf8').trim().split('\n')
+    .map((line) => JSON.parse(line) as { id: string; label: string });
+  const [p1, p2] = [predictions(single), predictions(parallel)];
+  assert.equal(p2.length, 40);
+  assert.deepEqual(p2.map((p) => [p.id, p.label]), p1.map((p) => [p.id, p.label]));
   assert.deepEqual(readdirSync(parallel).filter((name) => name.endsWith('.tmp')), []);
 });
 

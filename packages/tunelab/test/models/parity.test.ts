@@ -173,7 +173,7 @@ for (const [name, Auto, { trajectory, referenceTrainsPadRow = false }] of FIXTUR
             loss.backward();
             return loss.item();
           }));
-          norms.push(nn.utils.clipGradNorm(model.parameters(), 1.0));
+          norms.push(torch.scope(() => nn.utils.clipGradNorm(model.parameters(), 1.0).item()));
           rates.push(learningRate(step));
           optimizer.step();
         }

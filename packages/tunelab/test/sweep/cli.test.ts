@@ -64,9 +64,17 @@ objective: { primary_metric: loss, goal: minimize }
 search_space: { x: { type: uniform, min_value: 1, max_value: 0 } }
 objective: { primary_metric: loss, goal: minimize }
 `);
+    const gpuSpec = join(home, 'gpu.yml');
+    writeFileSync(gpuSpec, `trial:
+  command: node ${objective} --x=\${{search_space.x}}
+  distribution: { type: pytorch, process_count_per_instance: 2 }
+search_space: { x: { type: choice, values: [1] } }
+objective: { primary_metric: loss, goal: minimize }
+`);
     const before = (await store.listSweeps()).length;
     const cases: [string[], RegExp][] = [
       [['sweep', 'run', badSpec], /^tunelab sweep run: .*bad\.yml:2: search_space\.x\.max_value: min_value must be < max_value\n$/],
+      [['sweep', 'run', gpuSpec, '--gpus', '0'], /^tunelab sweep run: .*gpu\.yml: trial\.distribution\.process_count_per_instance is 2 but only 1 GPU \(0\) can be handed out; each process needs its own \(give more with --gpus, or lower it\)\n$/],
       [['sweep', 'status', 'nope'], /^tunelab sweep status: sweep not found: nope\n$/],
       [['worker', '--sweep', 'nope'], /^tunelab worker: sweep not found: nope\n$/],
     ];

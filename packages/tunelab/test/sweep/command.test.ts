@@ -6,7 +6,7 @@ import { paramEnvName, shellQuote, trialCommand, trialEnv, type TrialContext } f
 
 const ctx: TrialContext = {
   params: { learning_rate: 0.0003, batch_size: 32, name: "it's a test", flag: true },
-  outputDir: '/runs/r1/artifacts', trialId: 't1', trialNumber: 4, runId: 'r1', sweepId: 's1', sweepName: 'demo',
+  outputDir: '/runs/r1/artifacts', trialId: 't1', trialNumber: 4, runId: 'r1', sweepId: 's1', sweepName: 'demo', processCount: 2,
   storeUrl: '/home/x/tunelab.db', storeHome: '/home/x',
 };
 
@@ -15,6 +15,12 @@ describe('trial command and environment', () => {
     assert.equal(
       trialCommand('train --lr ${{search_space.learning_rate}} --bs ${{ search_space.batch_size }} --out ${{trial.output_dir}} #${{trial.number}} ${{sweep.name}}', ctx),
       'train --lr 0.0003 --bs 32 --out /runs/r1/artifacts #4 demo');
+  });
+
+  it('substitutes ${{trial.process_count}}, for commands that start their own ranks', () => {
+    assert.equal(trialCommand('torchrun --nproc-per-node ${{trial.process_count}} train.py --out ${{trial.output_dir}}', ctx),
+      'torchrun --nproc-per-node 2 train.py --out /runs/r1/artifacts');
+    assert.equal(trialCommand('n=${{ trial.process_count }}', { ...ctx, processCount: 1 }), 'n=1');
   });
 
   it('quotes values a shell would interpret, so they arrive intact', () => {

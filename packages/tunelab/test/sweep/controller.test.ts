@@ -8,15 +8,16 @@ import { fileURLToPath } from 'node:url';
 import { parseSpec } from '../../src/sweep/spec-file.js';
 import { ControllerBusyError, createSweep, runSweep, type SweepOutcome } from '../../src/sweep/controller.js';
 import type { Store, Trial } from '../../src/track/store.js';
+import { GpuShortageError } from '../../src/sweep/gpus.js';
 import { freshStore, sqliteBackend } from '../contracts/backends.js';
 
 const objective = fileURLToPath(new URL('./fixtures/objective.mjs', import.meta.url));
 
-function spec(body: string, args = '--steps 4 --sleep-ms 20') {
+function spec(body: string, args = '--steps 4 --sleep-ms 20', trialExtra = '') {
   return parseSpec(`name: test
 trial:
   command: node ${objective} --x=\${{search_space.x}} ${args} --out \${{trial.output_dir}}
-${body}
+${trialExtra}${body}
 objective: { primary_metric: loss, goal: minimize }
 `, 'test.yml');
 }
@@ -38,8 +39,8 @@ describe('sweep controller (local executor)', () => {
   before(async () => ({ store, dispose } = await freshStore(sqliteBackend)));
   after(async () => dispose());
 
-  async function run(body: string, args?: string, options: { gpus?: string[]; whileRunning?: (sweepId: string) => Promise<void> } = {}): Promise<SweepOutcome> {
-    const sweep = await createSweep(store, await spec(body, args), store.home, 'local');
+  async function run(body: string, args?: string, options: { gpus?: string[]; trialExtra?: string; whileRunning?: (sweepId: string) => Promise<void> } = {}): Promise<SweepOutcome> {
+    const sweep = await createSweep(store, await spec(body, args, options.trialExtra), store.home, 'local');
     const running = runSweep(store, sweep.id, { pollMs: 40, killGraceMs: 500, gpus: options.gpus });
     await options.whileRunning?.(sweep.id);
     return running;
@@ -153,5 +154,34 @@ limits: { max_total_trials: 5, max_concurrent_trials: 4 }`, '--steps 3 --sleep-m
       assert.ok(overlapping.every((o) => o.gpu !== trial.gpu), 'no two concurrent trials share a GPU');
     }
     assert.equal(peakConcurrency(outcome.trials), 2, 'two GPUs → two trials at once, though max_concurrent_trials is 4');
+  });
+
+  it('gives a trial of 2 processes 2 GPUs, and starts it only when 2 are free', async () => {
+    const outcome = await run(`search_space: { x: { type: uniform, min_value: 0, max_value: 1 } }
+limits: { max_total_trials: 4, max_concurrent_trials: 4 }`, '--steps 3 --sleep-ms 40', {
+      gpus: ['0', '1', '2', '3', '4'], trialExtra: '  distribution: { type: pytorch, process_count_per_instance: 2 }\n',
+    });
+    for (const trial of outcome.trials) {
+      assert.equal(trial.status, 'completed', trial.reason ?? '');
+      const held = trial.gpu!.split(',');
+      assert.equal(held.length, 2, trial.gpu!);
+      assert.match(stdoutOf(trial), new RegExp(`gpu=${trial.gpu} `), 'CUDA_VISIBLE_DEVICES lists both');
+      const overlapping = outcome.trials.filter((o) => o.id !== trial.id && o.startedAt! < trial.endedAt! && trial.startedAt! < o.endedAt!);
+      assert.ok(overlapping.every((o) => o.gpu!.split(',').every((id) => !held.includes(id))), 'no GPU shared by concurrent trials');
+    }
+    assert.equal(peakConcurrency(outcome.trials), 2, 'five GPUs hold two trials of two, though max_concurrent_trials is 4');
+  });
+
+  it('refuses at once a sweep whose trials need more GPUs than there are', async () => {
+    const sweep = await createSweep(store, await spec(`search_space: { x: { type: choice, values: [1] } }
+limits: { max_total_trials: 1 }`, undefined,
+      '  distribution: { type: pytorch, process_count_per_instance: 3 }\n'), store.home, 'local');
+    await assert.rejects(runSweep(store, sweep.id, { pollMs: 40, gpus: ['0', '1'] }), (e: unknown) => e instanceof GpuShortageError &&
+      e.message.startsWith(`sweep ${sweep.id}: trial.distribution.process_count_per_instance is 3 but only 2 GPUs (0,1) can be handed out`));
+    assert.deepEqual((await store.listTrials(sweep.id)).length, 0, 'no trial was started');
+    assert.equal((await store.getSweep(sweep.id)).controllerId, null, 'the lease was not taken: the sweep can be resumed with more GPUs');
+    const resumed = await runSweep(store, sweep.id, { pollMs: 40, gpus: ['0', '1', '2'] });
+    assert.equal(resumed.sweep.status, 'completed');
+    assert.deepEqual(resumed.trials.map((t) => [t.status, t.gpu]), [['completed', '0,1,2']]);
   });
 });

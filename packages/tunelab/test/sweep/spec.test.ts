@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SpecError, specFromJson } from '../../src/sweep/spec.js';
+import { processesPerTrial, SpecError, specFromJson } from '../../src/sweep/spec.js';
 import { loadSpec, parseSpec } from '../../src/sweep/spec-file.js';
 
 const VALID = `name: mrpc-lr
@@ -74,7 +74,7 @@ describe('sweep spec', () => {
       [VALID.replace('sampling_algorithm: random', 'sampling_algorithm: grid'), 'spec.yml:5: search_space.learning_rate.type: grid sampling supports choice, not loguniform'],
       [VALID.replace('sampling_algorithm: random', 'sampling_algorithm: bayesian'), 'spec.yml:5: search_space.learning_rate.type: bayesian sampling supports choice, uniform, quniform, not loguniform'],
       [VALID.replace('sampling_algorithm: random', 'sampling_algorithm: bayesian').replace('loguniform', 'uniform'), 'spec.yml:9: early_termination: bayesian sampling does not allow early termination (as in Azure ML)'],
-      [VALID.replace('search_space.batch_size', 'search_space.batchsize'), 'spec.yml:3: trial.command: unknown placeholder ${{search_space.batchsize}} (known: search_space.learning_rate, search_space.batch_size, trial.output_dir, trial.id, trial.number, trial.run_id, sweep.id, sweep.name)'],
+      [VALID.replace('search_space.batch_size', 'search_space.batchsize'), 'spec.yml:3: trial.command: unknown placeholder ${{search_space.batchsize}} (known: search_space.learning_rate, search_space.batch_size, trial.output_dir, trial.id, trial.number, trial.run_id, trial.process_count, sweep.id, sweep.name)'],
       [VALID.replace('type: bandit', 'type: hyperband'), 'spec.yml:9: early_termination.type: type must be one of bandit, median_stopping, truncation_selection, asha'],
       [VALID.replace(/objective: .*\n/, ''), 'spec.yml:1: objective: required key is missing'],
       [VALID.replace('values: [16, 32]', 'values: []'), 'spec.yml:6: search_space.batch_size.values: choice needs at least one value'],
@@ -83,6 +83,27 @@ describe('sweep spec', () => {
       ['name: x\ntrial: [unclosed\n', 'spec.yml:3: Flow sequence in block collection must be sufficiently indented and end with a ]'],
     ];
     for (const [text, expected] of cases) assert.equal(await errorOf(text), expected);
+  });
+
+  it('reads trial.distribution (Azure ML\'s pytorch shape) and ${{trial.process_count}}', async () => {
+    const distributed = (distribution: string) => VALID.replace(/(  command: .*\n)/, `$1  distribution: ${distribution}\n`);
+    const two = await parseSpec(distributed('{ type: pytorch, process_count_per_instance: 2 }')
+      .replace('--out ', 'torchrun --nproc-per-node ${{trial.process_count}} --out '), 'spec.yml');
+    assert.deepEqual(two.trial.distribution, { type: 'pytorch', process_count_per_instance: 2 });
+    assert.equal(processesPerTrial(two), 2);
+    assert.equal(processesPerTrial(await parseSpec(distributed('{ type: pytorch }'), 'spec.yml')), 1, 'Azure\'s default: one process');
+    assert.equal(processesPerTrial(await parseSpec(VALID, 'spec.yml')), 1, 'no distribution: one process');
+    assert.deepEqual(specFromJson(JSON.parse(JSON.stringify(two)), 'sweep abc').trial.distribution, two.trial.distribution, 'stored specs keep it');
+
+    const cases: [string, string][] = [
+      ['{ type: pytorch, process_count_per_instance: 0 }', 'spec.yml:4: trial.distribution.process_count_per_instance: Too small: expected number to be >0'],
+      ['{ type: pytorch, process_count_per_instance: 1.5 }', 'spec.yml:4: trial.distribution.process_count_per_instance: Invalid input: expected int, received number'],
+      ['{ type: pytorch, process_count_per_instance: "2" }', 'spec.yml:4: trial.distribution.process_count_per_instance: Invalid input: expected number, received string'],
+      ['{ type: mpi, process_count_per_instance: 2 }', 'spec.yml:4: trial.distribution.type: type must be pytorch (the only distribution tunelab runs)'],
+      ['{ type: pytorch, instance_count: 2 }', 'spec.yml:4: trial.distribution.instance_count: unknown key'],
+      ['{ process_count_per_instance: 2 }', 'spec.yml:4: trial.distribution.type: type must be pytorch (the only distribution tunelab runs)'],
+    ];
+    for (const [distribution, expected] of cases) assert.equal(await errorOf(distributed(distribution)), expected);
   });
 
   it('names the file when it cannot be read', async () => {

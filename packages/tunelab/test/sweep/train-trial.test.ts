@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { SpecError } from '../../src/sweep/spec.js';
 import { loadSpec, parseSpec } from '../../src/sweep/spec-file.js';
+import { processesPerTrial } from '../../src/sweep/spec.js';
 import { trainCommandTemplate } from '../../src/sweep/train-trial.js';
 import { trialCommand } from '../../src/sweep/command.js';
 import { createSweep, runSweep } from '../../src/sweep/controller.js';
@@ -47,6 +48,8 @@ describe('trial.train specs', () => {
     assert.match(await specError(trainSpec(`${FIXED}\noutput-dir: out`)), /^mrpc\.yml:6: trial\.train\.output-dir: --output-dir is set by the sweep for each trial$/);
     assert.match(await specError(trainSpec('model: m')), /^mrpc\.yml:4: trial\.train: needs task$/);
     assert.match(await specError(trainSpec(`${FIXED}\nbatchSize: 8`)), /trial\.train\.batchSize: not a tunelab train flag/);
+    assert.equal(await specError(trainSpec(`${FIXED}\nnproc-per-node: 2`)), 'mrpc.yml:6: trial.train.nproc-per-node: processes per trial are set by trial.distribution: { type: pytorch, process_count_per_instance: N }');
+    assert.match(await specError(trainSpec(FIXED, 'master_port: { type: choice, values: [29500] }')), /^mrpc\.yml:7: search_space\.master_port: processes per trial are set by trial\.distribution/);
     assert.equal(await specError(trainSpec(`${FIXED}\nweight-decay: true`)), 'mrpc.yml:6: trial.train.weight-decay: --weight-decay takes a value, not true');
     assert.equal(await specError(trainSpec(`${FIXED}\nfrom-scratch: yes`)), 'mrpc.yml:6: trial.train.from-scratch: --from-scratch is a switch: give true or false');
   });
@@ -73,13 +76,22 @@ describe('trial.train specs', () => {
     const template = trainCommandTemplate(spec.trial.train!, Object.keys(spec.search_space));
     const command = trialCommand(template, {
       params: { lr: 0.001, batch_size: 16 }, outputDir: '/runs/r1/artifacts', trialId: 't', trialNumber: 0, runId: 'r1',
-      sweepId: 's', sweepName: 't', storeUrl: '/s.db', storeHome: '/',
+      sweepId: 's', sweepName: 't', processCount: 1, storeUrl: '/s.db', storeHome: '/',
     });
     const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
     assert.ok(command.startsWith(`${process.execPath} --conditions=development --import file:`), command);
     assert.ok(command.includes(` ${main} train --model=m --task=glue/mrpc --from-scratch --no-group-by-length '--train-file=data/my train.tsv' --epochs=2 `), command);
     assert.ok(command.endsWith(' --lr=0.001 --batch-size=16 --output-dir=/runs/r1/artifacts'), command);
     assert.ok(!command.includes('ignore-mismatched-sizes'), 'a flag at its default is left out');
+    assert.ok(!command.includes('--nproc-per-node'), 'one process per trial: no launcher');
+  });
+
+  it('starts trial.distribution.process_count_per_instance ranks through train\'s own launcher', async () => {
+    const spec = await parseSpec(trainSpec(FIXED).replace('search_space:', '  distribution: { type: pytorch, process_count_per_instance: 3 }\nsearch_space:'), 'mrpc.yml');
+    const template = trainCommandTemplate(spec.trial.train!, Object.keys(spec.search_space), processesPerTrial(spec));
+    const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+    assert.ok(template.includes(` ${main} train --nproc-per-node 3 --model=m --task=glue/mrpc `), template);
+    assert.ok(!template.includes('--master-port'), 'the launcher picks a free port, so concurrent trials do not collide');
   });
 });
 
