@@ -2,7 +2,7 @@
 // how it is read and tokenized, and how predictions are scored and written. The trainer knows none of this.
 import { evalBatches, type Batch } from './data/collate.js';
 import { DataError } from './data/errors.js';
-import { sequenceClassificationFeatures, tokenClassificationFeatures, type FeatureSet } from './data/features.js';
+import { UNTAGGED_WORD, sequenceClassificationFeatures, tokenClassificationFeatures, type FeatureSet } from './data/features.js';
 import { GLUE_TASKS, loadGlue, readGlueTsv, type GlueTask } from './data/glue.js';
 import { readConll, readNerJsonl } from './data/ner.js';
 import { qaEvalFeatures, qaTrainFeatures, type QaFeatureInfo } from './data/qa-features.js';
@@ -150,7 +150,7 @@ async function prepareSequence(task: TaskName, tokenizer: Tokenizer, options: Da
   const glueTask = glueTaskOf(task);
   const read = async (file: string | undefined, split: string, labels?: string[]): Promise<TextDataset | null> => {
     if (glueTask) {
-      if (file) return readGlueTsv(glueTask, file);
+      if (file) return readGlueTsv(glueTask, file, { labelsOptional: split === 'test' }); // GLUE's unlabeled test.tsv
       return noFilesGiven(options) ? loadGlue(glueTask, split, { hub: {} }) : null;
     }
     if (!file) return null;
@@ -311,14 +311,15 @@ function qaSplit(name: string, dataset: QaDataset, set: FeatureSet, info: QaFeat
 // ---- token classification (NER) ----
 
 async function prepareNer(tokenizer: Tokenizer, options: DataOptions): Promise<TaskData> {
-  const read = (file: string, labels?: string[]): NerDataset =>
-    (/\.jsonl?$/i.test(file) ? readNerJsonl : readConll)(file, labels ? { labels } : {});
+  // --test-file and `predict --input` may have tokens only
+  const read = (file: string, labels?: string[], tagsOptional = false): NerDataset =>
+    (/\.jsonl?$/i.test(file) ? readNerJsonl : readConll)(file, { ...(labels ? { labels } : {}), tagsOptional });
   const train = options.withTrain && options.trainFile ? read(options.trainFile, options.labels) : null;
   if (options.withTrain && !train) throw new DataError('--task ner', 'needs --train-file (CoNLL columns or JSONL tokens/tags)');
   const labels = options.labels ?? train!.labels;
   const split = async (name: string, file: string | undefined): Promise<EvalSplit | null> => {
     if (!file) return null;
-    const dataset = limit(read(file, labels), options.maxEvalSamples);
+    const dataset = limit(read(file, labels, name === 'test'), options.maxEvalSamples);
     const set = await tokenClassificationFeatures(tokenizer, dataset, { maxLength: options.maxSeqLength });
     return nerSplit(name, dataset, set, labels);
   };
@@ -332,12 +333,20 @@ async function prepareNer(tokenizer: Tokenizer, options: DataOptions): Promise<T
 }
 
 function nerSplit(name: string, dataset: NerDataset, set: FeatureSet, labels: string[]): EvalSplit {
+  const labeled = set.labelKind !== 'none';
   return {
-    name, set, labeled: true, metricSuffix: '',
+    name, set, labeled, metricSuffix: '',
     score(result) {
       const logits = gatherRows(set.features.length, result.batches, 'logits');
       const predictedIds = logits.map((row, i) => argmax(row, [row.length / labels.length, labels.length])
         .subarray(0, set.features[i].input_ids.length));
+      if (!labeled) {
+        const predicted = wordStartPredictions(set, predictedIds, labels);
+        const records = dataset.examples.map((example, i) => ({
+          id: example.id, tokens: example.tokens.slice(0, predicted[i].length), predicted_tags: predicted[i],
+        }));
+        return { metrics: {} as Record<string, number>, records };
+      }
       const gold = set.features.map((feature) => feature.token_labels!);
       const { predictions, references } = alignTokenPredictions(gold, predictedIds, labels);
       const records = dataset.examples.map((example, i) => ({
@@ -354,6 +363,17 @@ function nerSplit(name: string, dataset: NerDataset, set: FeatureSet, labels: st
       };
     },
   };
+}
+
+/** Untagged sentences: the predicted tag at each word's first sub-token (UNTAGGED_WORD marks them). */
+function wordStartPredictions(set: FeatureSet, predictedIds: Int32Array[], labels: string[]): string[][] {
+  return set.features.map((feature, i) => {
+    const tags: string[] = [];
+    feature.token_labels!.forEach((marker, t) => {
+      if (marker === UNTAGGED_WORD) tags.push(labels[predictedIds[i][t]]);
+    });
+    return tags;
+  });
 }
 
 // ---- shared ----

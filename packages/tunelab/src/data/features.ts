@@ -57,12 +57,24 @@ export async function sequenceClassificationFeatures(tokenizer: Tokenizer, datas
 }
 
 /**
+ * In `token_labels` of an untagged sentence (prediction input): the first sub-token of a word, where a prediction is
+ * read. Such a set's labelKind is 'none', so no batch ever carries these as labels.
+ */
+export const UNTAGGED_WORD = -1;
+
+/**
  * Token classification features, as run_ner (label_all_tokens false): the first sub-token of each word carries the
- * word's tag id, the rest and special tokens IGNORE_INDEX; words cut by truncation lose their labels.
+ * word's tag id (UNTAGGED_WORD without tags), the rest and special tokens IGNORE_INDEX; words cut by truncation lose
+ * their labels.
  */
 export async function tokenClassificationFeatures(tokenizer: Tokenizer, dataset: NerDataset,
   options: SequenceFeatureOptions = {}): Promise<FeatureSet> {
   const tagIds = new Map(dataset.labels.map((tag, id) => [tag, id]));
+  const tagIdOf = (tag: string, where: string): number => {
+    const id = tagIds.get(tag);
+    if (id === undefined) throw new DataError(where, `tag "${tag}" is not in the label list`);
+    return id;
+  };
   const encodeOptions: EncodeOptions = { maxLength: options.maxLength ?? 128, truncation: 'longest_first' };
   const features: Feature[] = [];
   const encode = (chunk: NerExample[]) => tokenizer.encodeWordsBatch(chunk.map((example) => example.tokens), encodeOptions);
@@ -70,16 +82,12 @@ export async function tokenClassificationFeatures(tokenizer: Tokenizer, dataset:
     const labels = new Int32Array(encoding.input_ids.length).fill(IGNORE_INDEX);
     let previous: number | null = null;
     encoding.word_ids.forEach((word, t) => {
-      if (word !== null && word !== previous) {
-        const id = tagIds.get(example.tags[word]);
-        if (id === undefined) throw new DataError(example.id, `tag "${example.tags[word]}" is not in the label list`);
-        labels[t] = id;
-      }
+      if (word !== null && word !== previous) labels[t] = example.tags ? tagIdOf(example.tags[word], example.id) : UNTAGGED_WORD;
       previous = word;
     });
     features.push({ ...idsOf(encoding), token_labels: labels });
   });
-  return { labelKind: 'tokens', features };
+  return { labelKind: dataset.examples.every((example) => example.tags === null) ? 'none' : 'tokens', features };
 }
 
 export function idsOf(encoding: Encoding): { input_ids: Int32Array; token_type_ids: Int32Array } {

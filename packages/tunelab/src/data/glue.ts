@@ -26,38 +26,48 @@ export interface GlueTaskSpec {
   labelsInTsv: 'ids' | 'names';
   /** Split name → file in the task folder (labeled splits only). */
   tsvFiles: Record<string, string>;
+  /** The unlabeled test.tsv (test_matched.tsv, …) of the GLUE distribution: its exact header and text columns. */
+  testTsv: { header: string[]; textColumn: number; pairColumn: number | null };
   /** Column names in nyu-mll/glue's parquet files. */
   hubColumns: { text: string; pair: string | null };
 }
 
 const TRAIN_DEV = { train: 'train.tsv', validation: 'dev.tsv' };
 const PAIR_INDEXED = { textColumn: 1, pairColumn: 2, labelColumn: -1 };
+const INDEX_SENTENCE = { header: ['index', 'sentence'], textColumn: 1, pairColumn: null };
+const INDEX_PAIR = { header: ['index', 'sentence1', 'sentence2'], textColumn: 1, pairColumn: 2 };
 
 export const GLUE_TASKS: Record<GlueTask, GlueTaskSpec> = {
   cola: {
     folder: 'CoLA', header: null, textColumn: 3, pairColumn: null, labelColumn: 1,
-    labels: ['unacceptable', 'acceptable'], labelsInTsv: 'ids', tsvFiles: TRAIN_DEV,
+    labels: ['unacceptable', 'acceptable'], labelsInTsv: 'ids', tsvFiles: TRAIN_DEV, testTsv: INDEX_SENTENCE,
     hubColumns: { text: 'sentence', pair: null },
   },
   sst2: {
     folder: 'SST-2', header: ['sentence', 'label'], textColumn: 0, pairColumn: null, labelColumn: 1,
-    labels: ['negative', 'positive'], labelsInTsv: 'ids', tsvFiles: TRAIN_DEV,
+    labels: ['negative', 'positive'], labelsInTsv: 'ids', tsvFiles: TRAIN_DEV, testTsv: INDEX_SENTENCE,
     hubColumns: { text: 'sentence', pair: null },
   },
   mrpc: {
     folder: 'MRPC', header: ['Quality', '#1 ID', '#2 ID', '#1 String', '#2 String'], textColumn: 3, pairColumn: 4,
     labelColumn: 0, labels: ['not_equivalent', 'equivalent'], labelsInTsv: 'ids', tsvFiles: TRAIN_DEV,
+    testTsv: { header: ['index', '#1 ID', '#2 ID', '#1 String', '#2 String'], textColumn: 3, pairColumn: 4 },
     hubColumns: { text: 'sentence1', pair: 'sentence2' },
   },
   stsb: {
     folder: 'STS-B',
     header: ['index', 'genre', 'filename', 'year', 'old_index', 'source1', 'source2', 'sentence1', 'sentence2', 'score'],
     textColumn: 7, pairColumn: 8, labelColumn: -1, labels: null, labelsInTsv: 'ids', tsvFiles: TRAIN_DEV,
+    testTsv: {
+      header: ['index', 'genre', 'filename', 'year', 'old_index', 'source1', 'source2', 'sentence1', 'sentence2'],
+      textColumn: 7, pairColumn: 8,
+    },
     hubColumns: { text: 'sentence1', pair: 'sentence2' },
   },
   qqp: {
     folder: 'QQP', header: ['id', 'qid1', 'qid2', 'question1', 'question2', 'is_duplicate'], textColumn: 3,
     pairColumn: 4, labelColumn: 5, labels: ['not_duplicate', 'duplicate'], labelsInTsv: 'ids', tsvFiles: TRAIN_DEV,
+    testTsv: { header: ['id', 'question1', 'question2'], textColumn: 1, pairColumn: 2 },
     hubColumns: { text: 'question1', pair: 'question2' },
   },
   mnli: {
@@ -67,21 +77,27 @@ export const GLUE_TASKS: Record<GlueTask, GlueTaskSpec> = {
     textColumn: 8, pairColumn: 9, labelColumn: -1, labels: ['entailment', 'neutral', 'contradiction'],
     labelsInTsv: 'names',
     tsvFiles: { train: 'train.tsv', validation_matched: 'dev_matched.tsv', validation_mismatched: 'dev_mismatched.tsv' },
+    testTsv: {
+      header: ['index', 'promptID', 'pairID', 'genre', 'sentence1_binary_parse', 'sentence2_binary_parse',
+        'sentence1_parse', 'sentence2_parse', 'sentence1', 'sentence2'],
+      textColumn: 8, pairColumn: 9,
+    },
     hubColumns: { text: 'premise', pair: 'hypothesis' },
   },
   qnli: {
     folder: 'QNLI', header: ['index', 'question', 'sentence', 'label'], ...PAIR_INDEXED,
     labels: ['entailment', 'not_entailment'], labelsInTsv: 'names', tsvFiles: TRAIN_DEV,
+    testTsv: { header: ['index', 'question', 'sentence'], textColumn: 1, pairColumn: 2 },
     hubColumns: { text: 'question', pair: 'sentence' },
   },
   rte: {
     folder: 'RTE', header: ['index', 'sentence1', 'sentence2', 'label'], ...PAIR_INDEXED,
-    labels: ['entailment', 'not_entailment'], labelsInTsv: 'names', tsvFiles: TRAIN_DEV,
+    labels: ['entailment', 'not_entailment'], labelsInTsv: 'names', tsvFiles: TRAIN_DEV, testTsv: INDEX_PAIR,
     hubColumns: { text: 'sentence1', pair: 'sentence2' },
   },
   wnli: {
     folder: 'WNLI', header: ['index', 'sentence1', 'sentence2', 'label'], ...PAIR_INDEXED,
-    labels: ['not_entailment', 'entailment'], labelsInTsv: 'ids', tsvFiles: TRAIN_DEV,
+    labels: ['not_entailment', 'entailment'], labelsInTsv: 'ids', tsvFiles: TRAIN_DEV, testTsv: INDEX_PAIR,
     hubColumns: { text: 'sentence1', pair: 'sentence2' },
   },
 };
@@ -90,16 +106,23 @@ export function isGlueTask(name: string): name is GlueTask {
   return (GLUE_TASK_NAMES as readonly string[]).includes(name);
 }
 
-/** Reads one labeled GLUE TSV (train.tsv, dev.tsv, dev_matched.tsv, …) of `task`. */
-export function readGlueTsv(task: GlueTask, file: string): TextDataset {
+/**
+ * Reads one GLUE TSV of `task`: a labeled one (train.tsv, dev.tsv, dev_matched.tsv, …), or with `labelsOptional`
+ * (prediction input) also the unlabeled test.tsv, recognised by its exact header.
+ */
+export function readGlueTsv(task: GlueTask, file: string, options: { labelsOptional?: boolean } = {}): TextDataset {
   const spec = GLUE_TASKS[task];
   const lines = readLines(file);
   const firstData = spec.header ? 1 : 0;
   if (lines.length === 0) throw new DataError(file, 'empty file');
+  if (sameColumns(lines[0].split('\t'), spec.testTsv.header)) {
+    if (options.labelsOptional) return readTestTsv(task, file, lines);
+    throw new DataError(`${file}:1`, `the unlabeled GLUE ${spec.folder} test file: it can be predicted ` +
+      '(`tunelab predict --input`, or --test-file), not trained or evaluated on');
+  }
   if (spec.header) checkHeader(task, file, lines[0].split('\t'));
   else if (lines[0].split('\t').length < 4) {
-    throw new DataError(`${file}:1`, `not a labeled ${spec.folder} file (expected 4 columns: source, label, mark, sentence; ` +
-      `the unlabeled test.tsv is not supported)`);
+    throw new DataError(`${file}:1`, `not a labeled ${spec.folder} file (expected 4 columns: source, label, mark, sentence)`);
   }
   const needed = Math.max(spec.textColumn, spec.pairColumn ?? 0, spec.labelColumn) + (spec.labelColumn < 0 ? 2 : 1);
   const examples: TextExample[] = [];
@@ -158,6 +181,28 @@ export async function loadGlue(task: GlueTask, split: string, source: GlueSource
   const repo = source.hub.repo ?? 'nyu-mll/glue';
   const files = await resolveDatasetFiles(repo, { ...source.hub, config: task, split });
   return glueFromRows(task, await readParquetShards(files), `${repo}/${task}/${split}`);
+}
+
+/** The unlabeled test.tsv: every row's text (and pair) by the test header's columns, label null. */
+function readTestTsv(task: GlueTask, file: string, lines: string[]): TextDataset {
+  const { header, textColumn, pairColumn } = GLUE_TASKS[task].testTsv;
+  const examples: TextExample[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const where = `${file}:${i + 1}`;
+    if (lines[i] === '') continue;
+    const columns = lines[i].split('\t');
+    if (columns.length < header.length) {
+      throw new DataError(where, `expected ${header.length} tab-separated columns (${header.join(', ')}), found ${columns.length}`);
+    }
+    examples.push({
+      id: where, text: columns[textColumn], ...(pairColumn !== null ? { textPair: columns[pairColumn] } : {}), label: null,
+    });
+  }
+  return finish(task, examples, file);
+}
+
+function sameColumns(columns: string[], expected: string[]): boolean {
+  return columns.length === expected.length && expected.every((name, i) => columns[i] === name);
 }
 
 function checkHeader(task: GlueTask, file: string, columns: string[]): void {

@@ -42,7 +42,8 @@ export interface QaDataset {
 export interface NerExample {
   id: string;
   tokens: string[];
-  tags: string[];
+  /** One tag per token; null for prediction input that has tokens only. */
+  tags: string[] | null;
 }
 
 export interface NerDataset {

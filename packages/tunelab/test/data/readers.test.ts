@@ -57,6 +57,25 @@ describe('GLUE TSVs as distributed', () => {
     assert.deepEqual(cola.examples.map((e) => e.label), [1, 0]);
     assert.equal(glueTsvPath('mnli', '/glue/MNLI', 'validation_mismatched'), '/glue/MNLI/dev_mismatched.tsv');
   });
+
+  it('reads the unlabeled test.tsv files by their headers when labels are optional (prediction input)', () => {
+    const read = (task: Parameters<typeof readGlueTsv>[0], name: string, lines: string[]) =>
+      readGlueTsv(task, file(name, lines.join('\n')), { labelsOptional: true }).examples.map((e) => [e.text, e.textPair ?? null, e.label]);
+    assert.deepEqual(read('mrpc', 'mrpc-test.tsv', ['index\t#1 ID\t#2 ID\t#1 String\t#2 String', '0\t11\t12\tOne said.\tOne told.']),
+      [['One said.', 'One told.', null]]);
+    assert.deepEqual(read('cola', 'cola-test.tsv', ['index\tsentence', '0\tBill smokes.', '1\tThe more.']),
+      [['Bill smokes.', null, null], ['The more.', null, null]]);
+    assert.deepEqual(read('stsb', 'stsb-test.tsv', [
+      'index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2', '0\tnews\tf\t2012\t1\tnone\tnone\tA cat.\tA dog.',
+    ]), [['A cat.', 'A dog.', null]]);
+    assert.deepEqual(read('mnli', 'test_matched.tsv', [
+      'index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\tsentence1_parse\tsentence2_parse\tsentence1\tsentence2',
+      '0\t1\t1e\tfiction\t(x)\t(y)\t(X)\t(Y)\tA man sleeps.\tA person rests.',
+    ]), [['A man sleeps.', 'A person rests.', null]]);
+    assert.deepEqual(read('qqp', 'qqp-test.tsv', ['id\tquestion1\tquestion2', '0\tWhy?\tHow?']), [['Why?', 'How?', null]]);
+    // a labeled file stays labeled when labels are optional
+    assert.deepEqual(read('rte', 'rte-dev.tsv', ['index\tsentence1\tsentence2\tlabel', '0\ta\tb\tentailment']), [['a', 'b', 0]]);
+  });
 });
 
 describe('SQuAD JSON', () => {
@@ -89,6 +108,21 @@ describe('NER files', () => {
     assert.deepEqual(ner.examples.map((e) => [e.tokens, e.tags]), [
       [['EU', 'rejects'], ['B-ORG', 'O']], [['Peter', 'Blackburn'], ['B-PER', 'I-PER']]]);
     assert.deepEqual(ner.labels, ['B-ORG', 'B-PER', 'I-PER', 'O']);
+  });
+
+  it('reads tokens-only prediction input (tags null) only when asked, and refuses files that mix', () => {
+    const conll = file('bare.conll', 'EU\nrejects\n\nPeter\n');
+    assert.deepEqual(readConll(conll, { tagsOptional: true }).examples.map((e) => [e.tokens, e.tags]), [[['EU', 'rejects'], null], [['Peter'], null]]);
+    assert.throws(() => readConll(conll), (e: unknown) => e instanceof DataError && e.message.startsWith(`${conll}:1: expected a token and a tag`));
+    const mixed = file('mixed.conll', 'EU B-ORG\n\nPeter\n');
+    assert.throws(() => readConll(mixed, { tagsOptional: true }), (e: unknown) => e instanceof DataError &&
+      e.message === `${mixed}:3: has no tag, but ${mixed} began with tagged tokens`);
+    const jsonl = file('bare.jsonl', '{"tokens": ["Paris", "is"]}\n');
+    const data = readNerJsonl(jsonl, { tagsOptional: true, labels: ['O', 'S-LOC'] });
+    assert.deepEqual([data.examples[0].tags, data.labels], [null, ['O', 'S-LOC']]);
+    const mixedJson = file('mixed.jsonl', '{"tokens": ["a"]}\n{"tokens": ["b"], "tags": ["O"]}\n');
+    assert.throws(() => readNerJsonl(mixedJson, { tagsOptional: true }), (e: unknown) => e instanceof DataError &&
+      e.message === `${mixedJson}:2: has tags, but ${mixedJson} began with tokens only`);
   });
 
   it('reads JSON lines with tokens and tags', () => {
@@ -140,7 +174,11 @@ describe('bad input: one-line errors that say where and what', () => {
       `${dir}/st.tsv:2: score "high" is not a number`],
     ['header only: no examples', () => readGlueTsv('mrpc', file('empty.tsv', MRPC_HEADER)), `${dir}/empty.tsv: no examples`],
     ['CoLA unlabeled test file', () => readGlueTsv('cola', file('test.tsv', 'index\tsentence\n0\tHello.\n')),
-      `${dir}/test.tsv:1: not a labeled CoLA file (expected 4 columns: source, label, mark, sentence; the unlabeled test.tsv is not supported)`],
+      `${dir}/test.tsv:1: the unlabeled GLUE CoLA test file: it can be predicted (\`tunelab predict --input\`, or --test-file), not trained or evaluated on`],
+    ['CoLA file of 2 columns', () => readGlueTsv('cola', file('two.tsv', 'a\tb\n')),
+      `${dir}/two.tsv:1: not a labeled CoLA file (expected 4 columns: source, label, mark, sentence)`],
+    ['GLUE test row with too few columns', () => readGlueTsv('mrpc', file('t1.tsv', 'index\t#1 ID\t#2 ID\t#1 String\t#2 String\n0\t1\t2\ta\n'), { labelsOptional: true }),
+      `${dir}/t1.tsv:2: expected 5 tab-separated columns (index, #1 ID, #2 ID, #1 String, #2 String), found 4`],
     ['Latin-1 bytes', () => readGlueTsv('sst2', file('latin1.tsv', Buffer.concat([Buffer.from('sentence\tlabel\nok\t1\ncaf'), Buffer.from([0xe9]), Buffer.from(' au lait\t0\n')]))),
       `${dir}/latin1.tsv:3: invalid UTF-8 byte 0xe9 at byte offset 23 (the file must be UTF-8)`],
     ['missing file', () => readGlueTsv('sst2', path.join(dir, 'nope.tsv')), `${dir}/nope.tsv: no such file`],

@@ -43,6 +43,19 @@ test('ner: CoNLL training file, JSONL validation file, seqeval scores from the w
   assert.ok(Math.abs(metrics.eval_precision - precision) < 1e-12);
   assert.ok(Math.abs(metrics.eval_recall - recall) < 1e-12);
   assert.ok(records.every((r) => (r.tokens as string[]).length === (r.predicted_tags as string[]).length));
+
+  // prediction input with tokens only (one CoNLL column; JSON lines without "tags"): the same tags, no references
+  const bareConll = writeText(dir, 'tokens.conll', `${nerSentences(16, 100).map((s) => s.tokens.join('\n')).join('\n\n')}\n`);
+  const bareJsonl = writeText(dir, 'tokens.jsonl', `${nerSentences(16, 100).map((s) => JSON.stringify({ tokens: s.tokens })).join('\n')}\n`);
+  for (const input of [bareConll, bareJsonl]) {
+    const output = join(dir, `${input.endsWith('.jsonl') ? 'jsonl' : 'conll'}-predictions.jsonl`);
+    const predictedRun = await runCli(['predict', '--model', out, '--task', 'ner', '--input', input, '--output', output,
+      '--precision', 'fp32', '--threads', '1']);
+    assert.equal(predictedRun.code, 0, predictedRun.stderr);
+    const bare = readJsonLines(output);
+    assert.deepEqual(bare.map((r) => r.predicted_tags), records.map((r) => r.predicted_tags), input);
+    assert.ok(bare.every((r) => !('reference_tags' in r)), input);
+  }
 });
 
 test('classification on CSV: labels discovered and sorted, then predictions with a model trained on them', async () => {

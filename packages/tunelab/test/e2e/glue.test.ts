@@ -2,7 +2,7 @@
 // metrics recomputed here from the written predictions and the dev file's own labels, and that the saved folder
 // evaluates and predicts through `tunelab eval` / `tunelab predict`.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { GLUE, TINY, readJson, readJsonLines, runCli, tempDir, tinyModelFolder } from './helpers.js';
@@ -66,6 +66,19 @@ test('glue/mrpc: train, metrics from predictions, eval and predict on the saved 
   assert.equal(lines.length, 408);
   assert.deepEqual(lines.slice(0, 100).map((l) => l.label), predicted);
   assert.ok(lines.every((l) => typeof l.score === 'number' && (l.score as number) >= 0.5 && Array.isArray(l.logits)));
+
+  // GLUE's unlabeled test.tsv layout (index first, no Quality column), made here from the dev pairs: the same
+  // predictions, without references or scores
+  const testTsv = join(tempDir(), 'test.tsv');
+  const devRows = readFileSync(dev, 'utf8').replace(/^\uFEFF/, '').split('\n').slice(1).filter((l) => l !== '').slice(0, 100);
+  writeFileSync(testTsv, ['index\t#1 ID\t#2 ID\t#1 String\t#2 String',
+    ...devRows.map((row, i) => [String(i), ...row.split('\t').slice(1)].join('\t'))].join('\n'));
+  const fromTest = await runCli(['predict', '--model', out, '--task', 'glue/mrpc', '--input', testTsv, '--output',
+    join(tempDir(), 't.jsonl'), '--precision', 'fp32', '--threads', '1', '--json']);
+  assert.equal(fromTest.code, 0, fromTest.stderr);
+  const testLines = readJsonLines(JSON.parse(fromTest.stdout.trim().split('\n').at(-1)!).output as string);
+  assert.deepEqual(testLines.map((l) => l.label), predicted);
+  assert.ok(testLines.every((l) => !('reference' in l)));
 
   const inline = await runCli(['predict', '--model', out, '--task', 'glue/mrpc', '--text', 'The cat sat on the mat.',
     '--text-pair', 'A cat was sitting on the mat.', '--precision', 'fp32', '--threads', '1']);
