@@ -115,13 +115,14 @@ export function readGlueTsv(task: GlueTask, file: string, options: { labelsOptio
   const lines = readLines(file);
   const firstData = spec.header ? 1 : 0;
   if (lines.length === 0) throw new DataError(file, 'empty file');
-  if (sameColumns(lines[0].split('\t'), spec.testTsv.header)) {
+  const firstColumns = lines[0].split('\t');
+  if (sameColumns(firstColumns, spec.testTsv.header)) {
     if (options.labelsOptional) return readTestTsv(task, file, lines);
     throw new DataError(`${file}:1`, `the unlabeled GLUE ${spec.folder} test file: it can be predicted ` +
       '(`tunelab predict --input`, or --test-file), not trained or evaluated on');
   }
-  if (spec.header) checkHeader(task, file, lines[0].split('\t'));
-  else if (lines[0].split('\t').length < 4) {
+  if (spec.header) checkHeader(task, file, firstColumns);
+  else if (firstColumns.length < 4) {
     throw new DataError(`${file}:1`, `not a labeled ${spec.folder} file (expected 4 columns: source, label, mark, sentence)`);
   }
   const needed = Math.max(spec.textColumn, spec.pairColumn ?? 0, spec.labelColumn) + (spec.labelColumn < 0 ? 2 : 1);

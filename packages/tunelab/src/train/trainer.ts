@@ -254,9 +254,16 @@ class PendingLosses {
 
   /** Appends each finished step's mean loss to `losses`; returns the last gradient norm (0 before any step). */
   flushInto(losses: number[]): number {
-    for (const step of this.#steps) {
-      losses.push(mean(step.map((loss) => loss.item())));
-      for (const loss of step) loss.dispose();
+    const all = this.#steps.flat();
+    if (all.length > 0) {
+      // One copy to the host for the whole window, not one wait per loss.
+      const values = torch.scope(() => torch.stack(all).cpu().toArray());
+      let next = 0;
+      for (const step of this.#steps) {
+        losses.push(mean(values.slice(next, next + step.length)));
+        next += step.length;
+      }
+      for (const loss of all) loss.dispose();
     }
     this.#steps = [];
     return this.#gradNorm?.item() ?? 0;

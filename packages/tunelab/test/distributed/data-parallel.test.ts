@@ -1,11 +1,10 @@
 // DataParallel's helpers and the sharding rules, against hand-computed values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { launch } from 'tunelab/distributed/launcher';
+import { freePort, launch } from 'tunelab/distributed/launcher';
 import { shardLossScale, shardOf, shardRange } from 'tunelab/distributed/sharding';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -62,12 +61,8 @@ async function launchFixture(name: string): Promise<any[]> {
   let stdout = '';
   const sink = new PassThrough();
   sink.on('data', (c: Buffer) => { stdout += c.toString(); });
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
   await launch({
-    nprocPerNode: 2, masterPort: port, stdout: sink,
+    nprocPerNode: 2, masterPort: await freePort(), stdout: sink,
     argv: [process.execPath, '--conditions=development', '--import', 'tsx', join(fixtures, name)],
   });
   return stdout.split('\n').filter((l) => l.startsWith('RESULT ')).map((l) => JSON.parse(l.slice(7)));

@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from 'tunelab/distributed/launcher';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const tsNode = [process.execPath, '--conditions=development', '--import', 'tsx'];
@@ -28,14 +28,6 @@ function run(argv: string[], prefix: string[] = []): Promise<Exit> {
     child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
     child.on('close', (code) => resolve({ code, stderr }));
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function launched(nproc: number, trainArgs: string[], flags: string[] = []): Promise<Exit> {

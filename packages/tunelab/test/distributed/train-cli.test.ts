@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as torch from '@tunelab/torch';
+import { freePort } from 'tunelab/distributed/launcher';
 import { GLUE, runCli, tempDir, tinyModelFolder } from '../e2e/helpers.js';
 
 const common = (model: string) => [
@@ -26,7 +27,7 @@ test('2 ranks × batch 8 train, evaluate and stop like 1 process × batch 16', {
   const model = tinyModelFolder({ hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 });
   const single = join(tempDir(), 'out');
   const parallel = join(tempDir(), 'out');
-  const port = String(20000 + Math.floor(Math.random() * 20000));
+  const port = String(await freePort());
   const [one, two] = await Promise.all([
     runCli([...common(model), '--batch-size', '16', '--output-dir', single], { OMP_NUM_THREADS: '1' }),
     runCli([...common(model), '--batch-size', '8', '--output-dir', parallel, '--nproc-per-node', '2', '--master-port', port]),
