@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // A synthetic "fine-tuning" objective for the sweep demo: no model, just a validation-loss curve that depends on
 // the learning rate and batch size the way real ones tend to (too small learns slowly, too large plateaus high).
-// It reports through the stdout protocol, one line per epoch:  @tunelab {"step": 3, "metrics": {"val_loss": 0.41}}
+// It reports through the stdout protocol, its planned epochs (`total_steps`) once, then one line per epoch:
+//   @tunelab {"step": 3, "metrics": {"val_loss": 0.41}}
 // Usage: node objective.mjs --lr 3e-5 --bs 32 [--epochs 10] [--sleep-ms 150] [--out DIR]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +31,9 @@ const distance = Math.log(lr) - Math.log(3e-5);
 const floor = 0.30 + 0.025 * distance * distance + (batchSize === 16 ? 0.02 : 0);
 const speed = Math.min(1.2, 0.15 * Math.exp(0.35 * (Math.log(lr) - Math.log(1e-6))));
 
+// The planned length first (as tunelab train reports it): the sweep then judges no report at the last step, and the
+// dashboard computes what a stop saved from it.
+console.log(`@tunelab ${JSON.stringify({ step: 0, metrics: { total_steps: epochs } })}`);
 let best = Infinity;
 for (let epoch = 1; epoch <= epochs; epoch++) {
   await new Promise((resolve) => setTimeout(resolve, sleepMs));

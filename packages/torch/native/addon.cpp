@@ -22,6 +22,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   tl::registerSerialize(exports);
 #ifdef TUNELAB_WITH_CUDA
   tl::registerCuda(exports);
+  tl::registerCudaGraph(exports);
 #endif
 #ifdef TUNELAB_WITH_DISTRIBUTED
   tl::registerDistributed(exports);

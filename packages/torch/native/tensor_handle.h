@@ -83,6 +83,7 @@ void registerState(Napi::Object exports);
 void registerSerialize(Napi::Object exports);
 #ifdef TUNELAB_WITH_CUDA
 void registerCuda(Napi::Object exports);
+void registerCudaGraph(Napi::Object exports);  // cuda_graph.cpp: libtorch >= 2.0 only (empty below)
 #endif
 #ifdef TUNELAB_WITH_DISTRIBUTED
 void registerDistributed(Napi::Object exports);

@@ -9,6 +9,8 @@ import { TorchError } from './errors.js';
 /** An opaque reference to a libtorch tensor. */
 export type Handle = { readonly __tensorHandle: unique symbol };
 type H = Handle;
+/** An opaque reference to an at::cuda::CUDAGraph. */
+export type GraphHandle = { readonly __cudaGraphHandle: unique symbol };
 type Num = number;
 type OptNum = number | null | undefined;
 type Str = string | null | undefined;
@@ -128,6 +130,11 @@ export interface NativeBinding {
   cudaMemoryAllocated?(device: Str | number): number; cudaMaxMemoryAllocated?(device: Str | number): number;
   cudaMemoryReserved?(device: Str | number): number; cudaResetPeakMemoryStats?(device: Str | number): void;
   cudaEmptyCache?(): void;
+  // CUDA graphs (native/cuda_graph.cpp): CUDA builds against libtorch >= 2.0 only
+  cudaGraphCreate?(): GraphHandle; cudaGraphCaptureBegin?(graph: GraphHandle, pool: [number, number] | null): void;
+  cudaGraphCaptureEnd?(graph: GraphHandle): void; cudaGraphReplay?(graph: GraphHandle): void;
+  cudaGraphReset?(graph: GraphHandle): void; cudaGraphPool?(graph: GraphHandle): [number, number];
+  adamwFusedLrTensor?(params: H[], expAvgs: H[], expAvgSqs: H[], stepTensors: H[], lr: H, beta1: Num, beta2: Num, eps: Num, weightDecay: Num): void;
   buildInfo(): NativeBuildInfo;
   // serialization
   readFileBytes(path: string, offset: Num, length: Num): H;

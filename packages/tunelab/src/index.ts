@@ -1,5 +1,6 @@
 // Public API of tunelab. Each capability folder re-exports its own public surface here; utilities whose names would
 // collide (data readers, metrics, the Hub cache) are namespaces: `import { data, metrics } from 'tunelab'`.
+export { InputError, exitCodeOf, isInputError } from './errors.js';
 export * from './models/index.js';
 export {
   AutoTokenizer, Tokenizer, TokenizerError, trainWordPiece,
@@ -14,6 +15,6 @@ export {
 } from './tasks.js';
 export * from './train/index.js';
 export { startRun, RunClient, ENV_RUN_ID, ENV_STORE, type StartRunOptions } from './track/client.js';
-export { openStore, Store, resolveStoreTarget, NotFoundError, StoreError, StoreInputError } from './track/store.js';
+export { openStore, isStore, type Store, resolveStoreTarget, NotFoundError, StoreError, StoreInputError } from './track/store.js';
 export { formatProtocolLine, parseProtocolLine, PROTOCOL_PREFIX } from './track/protocol.js';
 export { startServer, createApp, type AppType, type ServeOptions, type RunningServer } from './server/index.js';

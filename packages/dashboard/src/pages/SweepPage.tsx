@@ -167,11 +167,11 @@ function SweepView({ detail, curves, curvesError, onChanged }: { detail: SweepDe
           hint={best ? <>trial <Link href={best.runId ? runHref(best.runId) : '#'}>#{best.number}</Link> · {paramSummary(best.params, space)}</> : 'no completed trial yet'}
           testId="best"
         />
-        <Stat label="Compute spent" value={formatDuration(compute.spentMs)} hint="wall time of all trials" />
+        <Stat label="Compute spent" value={formatDuration(compute.spentMs)} hint={`${compute.device}-time of all trials (wall time × processes)`} />
         <Stat
           label="Saved by early termination"
           value={compute.savedMs === null ? '—' : formatDuration(compute.savedMs)}
-          hint={compute.savedMs === null ? 'known once a trial completes' : `${progress.terminated} trial${progress.terminated === 1 ? '' : 's'} stopped · ${Math.round((100 * compute.savedMs) / Math.max(1, compute.savedMs + compute.spentMs))}% of the full cost`}
+          hint={compute.savedMs === null ? 'no trial stopped early' : `${compute.device}-time · ${compute.unknownTrials > 0 ? `${compute.unknownTrials} without total_steps not counted · ` : ''}${progress.terminated} trial${progress.terminated === 1 ? '' : 's'} stopped · ${Math.round((100 * compute.savedMs) / Math.max(1, compute.savedMs + compute.spentMs))}% of the full cost`}
           testId="saved"
         />
       </div>

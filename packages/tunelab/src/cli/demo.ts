@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { parseArgs } from '../train/args.js';
 import { runDemo } from '../train/demo.js';
 import { chooseReporterMode, createReporter } from '../train/progress.js';
-import { addOptions, givenFlags, runVerb } from './train.js';
+import { addOptions, givenFlags, runVerb, storeHelp } from './options.js';
 
 const DemoArgsSchema = z.strictObject({
   dir: z.string().min(1).optional(),
@@ -23,7 +23,7 @@ export function register(program: Command): void {
     ['--dir <dir>', 'folder for the corpus, model and output (default: tunelab-runs/demo-<time>)'],
     ['--epochs <n>', 'training epochs (default 6)'],
     ['--train-size <n>', 'sentence pairs in the generated training set (default 3000)'],
-    ['--store <url>', 'tracking store (default ./tunelab-runs)'],
+    ['--store <url>', storeHelp()],
     ['--no-track', 'do not record the run in the tracking store'],
     ['--json', 'machine-readable output: one JSON object per line'],
   ]);

@@ -1,8 +1,10 @@
-// `tunelab doctor`: what libtorch this install computes with (versions, BLAS, threads, devices), and a small
-// forward/backward self-check on every device against values computed here in float64. Exit 1 if anything fails.
+// `tunelab doctor`: what libtorch this install computes with (versions, BLAS, threads, devices), the CPU's bf16
+// extensions, and a small forward/backward self-check on every device against values computed here in float64.
+// Exit 1 if anything fails.
 import type { Command } from 'commander';
 import * as torch from '@tunelab/torch';
 import { F, optim, type Device } from '@tunelab/torch';
+import { computeThreads, cpuFeatures, type CpuFeatures } from '../train/precision.js';
 
 interface Check {
   name: string;
@@ -20,22 +22,33 @@ export function register(program: Command): void {
       const devices: Device[] = ['cpu', ...Array.from({ length: info.cudaDeviceCount }, (_, i) => `cuda:${i}` as Device)];
       const checks = devices.flatMap((device) => selfCheck(device));
       const ok = checks.every((c) => c.ok);
+      const cpu = { trainingThreads: computeThreads(), features: cpuFeatures() };
       if (options.json) {
         const { config: _config, ...rest } = info;
-        process.stdout.write(`${JSON.stringify({ ok, build: rest, devices, checks })}\n`);
+        process.stdout.write(`${JSON.stringify({ ok, build: rest, cpu, devices, checks })}\n`);
       } else {
-        process.stdout.write(`${describeBuild(info, devices)}\n${checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.detail}`).join('\n')}\n`);
+        process.stdout.write(`${describeBuild(info, devices, cpu)}\n${checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.detail}`).join('\n')}\n`);
         process.stdout.write(ok ? 'all checks passed\n' : 'some checks FAILED\n');
       }
       process.exitCode = ok ? 0 : 1;
     });
 }
 
-function describeBuild(info: torch.BuildInfo, devices: Device[]): string {
+/** `AVX512-BF16, AMX-BF16` — the widest extensions the CPU has, from /proc/cpuinfo. */
+function describeFeatures(features: CpuFeatures | null): string {
+  if (!features) return 'unknown (no /proc/cpuinfo)';
+  const names = [[features.amxBf16, 'AMX-BF16'], [features.avx512Bf16, 'AVX512-BF16'], [features.avx512, 'AVX-512'], [features.avx2, 'AVX2']]
+    .filter(([has]) => has).map(([, name]) => name);
+  return names.length > 0 ? names.join(', ') : 'none of AVX2, AVX-512, AVX512-BF16, AMX';
+}
+
+function describeBuild(info: torch.BuildInfo, devices: Device[], cpu: { trainingThreads: number; features: CpuFeatures | null }): string {
   return [
     `libtorch   ${info.libtorch}${info.libraryPath ? ` (${info.libraryPath})` : ''}, C++11 ABI ${info.cxx11Abi ? 'on' : 'off'}`,
-    `CPU        BLAS ${info.blas}, ${info.threads} threads (${info.interopThreads} inter-op), capability ${info.cpuCapability ?? 'unknown'}, ` +
+    `CPU        BLAS ${info.blas}, train/eval/predict use ${cpu.trainingThreads} threads (--threads; libtorch default here ${info.threads}, ` +
+      `${info.interopThreads} inter-op), libtorch kernels ${info.cpuCapability ?? 'unknown'}, ` +
       `MKL-DNN ${info.mkldnn ? 'yes' : 'no'}, OpenMP ${info.openmp ? 'yes' : 'no'}`,
+    `CPU flags  ${describeFeatures(cpu.features)}`,
     `bfloat16   CPU ${info.bf16Cpu ? (info.bf16CpuNative ? 'supported, native instructions' : 'supported, emulated (slow)') : 'unsupported'}`,
     `CUDA       ${info.cudaAvailable ? `${info.cuda ?? '?'} (cuDNN ${info.cudnn ?? 'none'}), ${info.cudaDeviceCount} device(s)` : 'not available'}`,
     `kernels    attention ${info.nativeSdpa ? 'native scaled_dot_product_attention' : 'explicit fallback (libtorch < 2.0)'}, ` +

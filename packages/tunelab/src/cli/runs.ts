@@ -1,9 +1,11 @@
 // `tunelab runs list | show <run> | compare <run…>`: the tracking store from the terminal.
 import { InvalidArgumentError, type Command } from 'commander';
-import { RUN_STATUSES, type MetricSummary, type Run, type RunStatus } from '../track/store.js';
-import { table } from '../sweep/status.js';
+import { RUN_STATUSES, type MetricSummary, type ParamValue, type Run, type RunStatus, type Sweep, type Trial } from '../track/store.js';
+import { sweepSpecOf } from '../sweep/spec.js';
+import { formatTime, table } from '../format.js';
 import { fmt } from '../sweep/policies/compare.js';
-import { positiveInt, STORE_HELP, withStore } from './common.js';
+import { withStore } from './common.js';
+import { positiveInt, storeHelp } from './options.js';
 
 /** Lines of the log's end that `runs show` prints (read as that many chunks: a chunk holds one line or more). */
 const LOG_LINES_SHOWN = 10;
@@ -18,31 +20,37 @@ export function register(program: Command): void {
 
   runs.command('list')
     .description('Runs, newest first')
-    .option('--store <url>', STORE_HELP)
+    .option('--store <url>', storeHelp())
     .option('--experiment <name>', 'only this experiment')
-    .option('--sweep <id>', 'only runs of this sweep')
+    .option('--sweep <sweep>', 'only runs of this sweep (id or name); columns: its objective and searched params')
     .option('--status <status>', `only runs with this status (${RUN_STATUSES.join(', ')})`, runStatus)
     .option('--tag <tag>', 'only runs with this tag')
     .option('--limit <n>', 'at most n runs', positiveInt, 50)
     .option('--json', 'print JSON')
     .action((options: { store?: string; experiment?: string; sweep?: string; status?: RunStatus; tag?: string; limit: number; json?: boolean }) =>
       withStore('runs list', options.store, async (store) => {
+        // A sweep by id or by name (the newest so named); unknown: one line, exit 2.
+        const sweep = options.sweep === undefined ? undefined : await store.getSweep(options.sweep);
         const list = await store.listRuns({
-          experiment: options.experiment, sweepId: options.sweep, status: options.status, tag: options.tag, limit: options.limit,
+          experiment: options.experiment, sweepId: sweep?.id, status: options.status, tag: options.tag, limit: options.limit,
         });
         const summaries = await store.getMetricSummaries(list.map((r) => r.id));
         if (options.json) {
           console.log(JSON.stringify(list.map((run) => ({ ...run, metrics: summaries.filter((s) => s.runId === run.id) })), null, 2));
           return;
         }
-        const rows = list.map((run) => [run.id, run.name, run.status, when(run.startedAt), duration(run),
-          summaries.filter((s) => s.runId === run.id).slice(0, 4).map((s) => `${s.name}=${fmt(s.lastValue)}`).join(' ')]);
-        console.log(table(['id', 'name', 'status', 'started', 'duration', 'last metrics'], rows).join('\n'));
+        if (sweep) {
+          console.log(sweepRunTable(sweep, await store.listTrials(sweep.id), list, summaries));
+          return;
+        }
+        const rows = list.map((run) => [run.id, run.name, run.status, formatTime(run.startedAt), duration(run),
+          shownMetrics(summaries.filter((s) => s.runId === run.id)).map((s) => `${s.name}=${fmt(s.lastValue)}`).join(' ')]);
+        console.log(table(['id', 'name', 'status', 'started', 'duration', 'metrics (last value)'], rows).join('\n'));
       }));
 
   runs.command('show <run>')
     .description('A run: fields, params, metrics (last/min/max), artifacts and the end of its log')
-    .option('--store <url>', STORE_HELP)
+    .option('--store <url>', storeHelp())
     .option('--json', 'print JSON')
     .action((runId: string, options: { store?: string; json?: boolean }) =>
       withStore('runs show', options.store, async (store) => {
@@ -59,7 +67,7 @@ export function register(program: Command): void {
 
   runs.command('compare <runs...>')
     .description('Params and metrics of several runs side by side')
-    .option('--store <url>', STORE_HELP)
+    .option('--store <url>', storeHelp())
     .option('--json', 'print JSON')
     .action((runIds: string[], options: { store?: string; json?: boolean }) =>
       withStore('runs compare', options.store, async (store) => {
@@ -76,7 +84,7 @@ export function register(program: Command): void {
 function showRun(run: Run, metrics: MetricSummary[], artifacts: string[], log: string): string {
   const lines = [
     `run ${run.id} (${run.name}): ${run.status}${run.exitCode === null ? '' : `, exit code ${run.exitCode}`}${run.reason ? ` — ${run.reason}` : ''}`,
-    `started ${when(run.startedAt)}, duration ${duration(run)}, host ${run.host ?? '-'}${run.gitCommit ? `, commit ${run.gitCommit.slice(0, 12)}` : ''}`,
+    `started ${formatTime(run.startedAt)}, duration ${duration(run)}, host ${run.host ?? '-'}${run.gitCommit ? `, commit ${run.gitCommit.slice(0, 12)}` : ''}`,
   ];
   if (run.sweepId) lines.push(`sweep ${run.sweepId}, trial ${run.trialId}`);
   if (run.command) lines.push(`command: ${run.command}`);
@@ -90,6 +98,49 @@ function showRun(run: Run, metrics: MetricSummary[], artifacts: string[], log: s
   return lines.join('\n');
 }
 
+/** A sweep's runs: trial, status, the best value of the sweep's objective and the value of each searched param. */
+function sweepRunTable(sweep: Sweep, trials: Trial[], runs: Run[], summaries: MetricSummary[]): string {
+  const { objective, search_space: space } = sweepSpecOf(sweep);
+  const metric = objective.primary_metric;
+  const params = Object.keys(space);
+  const trialOf = new Map(trials.filter((t) => t.runId !== null).map((t) => [t.runId!, t]));
+  const rows = runs.map((run) => {
+    const trial = trialOf.get(run.id);
+    const series = summaries.find((s) => s.runId === run.id && s.name === metric);
+    const best = series === undefined ? '-' : fmt(objective.goal === 'minimize' ? series.min : series.max);
+    const values = params.map((p) => (trial && p in trial.params ? formatParam(trial.params[p]) : '-'));
+    return [run.id, trial ? String(trial.number) : '-', run.status, best, ...values];
+  });
+  return table(['id', 'trial', 'status', `${metric} (best, ${objective.goal})`, ...params], rows).join('\n');
+}
+
+function formatParam(value: ParamValue): string {
+  return typeof value === 'number' ? fmt(value, 4) : String(value);
+}
+
+/**
+ * At most 4 metrics of a run for a one-line listing: the final model's evaluation (final_eval_*) first, then the
+ * evaluations during training (eval_*), then the rest.
+ */
+function shownMetrics(summaries: MetricSummary[]): MetricSummary[] {
+  const rank = (name: string) => (name.startsWith('final_eval_') ? 0 : name.startsWith('eval_') ? 1 : 2);
+  return [...summaries].sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name)).slice(0, 4);
+}
+
+/** HF's rule for greater_is_better: a metric whose name ends in "loss" is better lower, any other higher. */
+export function lowerIsBetter(metric: string): boolean {
+  return metric.endsWith('loss');
+}
+
+/** Metrics that have a best: evaluations (eval_*) and losses; not learning_rate, grad_norm, epoch, … */
+function scored(metric: string): boolean {
+  return metric.startsWith('eval_') || metric.endsWith('loss');
+}
+
+/**
+ * Metrics side by side: per metric its last value (the last report: for eval_*, the last evaluation during training)
+ * and, for scored ones, its best (min for *loss, max otherwise, HF's rule); the saved model's evaluation is final_eval_*.
+ */
 function compareRuns(runs: Run[], summaries: MetricSummary[]): string {
   const paramNames = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort();
   const metricNames = [...new Set(summaries.map((s) => s.name))].sort();
@@ -100,15 +151,11 @@ function compareRuns(runs: Run[], summaries: MetricSummary[]): string {
       const of = (r: Run) => summaries.find((s) => s.runId === r.id && s.name === m);
       return [
         [`${m} (last)`, ...runs.map((r) => { const s = of(r); return s ? fmt(s.lastValue) : '-'; })],
-        [`${m} (min/max)`, ...runs.map((r) => { const s = of(r); return s ? `${fmt(s.min)}/${fmt(s.max)}` : '-'; })],
+        ...(scored(m) ? [[`${m} (best, ${lowerIsBetter(m) ? 'min' : 'max'})`, ...runs.map((r) => { const s = of(r); return s ? fmt(lowerIsBetter(m) ? s.min : s.max) : '-'; })]] : []),
       ];
     }),
   ];
   return table(['', ...runs.map((r) => r.id)], rows).join('\n');
-}
-
-function when(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 }
 
 function duration(run: Run): string {

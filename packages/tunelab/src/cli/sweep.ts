@@ -4,10 +4,12 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Store, SweepExecutor } from '../track/store.js';
 import { loadSpec } from '../sweep/spec-file.js';
 import { createSweep, isIdentityDead, runSweep, type ControllerOptions } from '../sweep/controller.js';
-import { formatSweepStatus, sweepStatus, table } from '../sweep/status.js';
+import { formatSweepStatus, sweepStatus } from '../sweep/status.js';
+import { table } from '../format.js';
 import { detectGpus, GpuPool } from '../sweep/gpus.js';
 import { processesPerTrial } from '../sweep/spec.js';
-import { positiveInt, STORE_HELP, withStore } from './common.js';
+import { withStore } from './common.js';
+import { positiveInt, storeHelp } from './options.js';
 
 interface ControllerFlags {
   store?: string;
@@ -24,7 +26,7 @@ function executorKind(value: string): SweepExecutor {
 
 function withControllerOptions(command: Command): Command {
   return command
-    .option('--store <url>', STORE_HELP)
+    .option('--store <url>', storeHelp())
     .option('--gpus <ids>', 'GPU ids for local trials, one per trial process (default: $CUDA_VISIBLE_DEVICES or nvidia-smi)')
     .option('--poll <ms>', 'controller period in milliseconds', positiveInt, 250)
     .option('--kill-grace <ms>', 'SIGTERM → SIGKILL grace for terminated trials, milliseconds', positiveInt, 10_000)
@@ -48,7 +50,7 @@ export function register(program: Command): void {
         console.log(`sweep ${created.id} (${created.name}): ${spec.limits.max_total_trials} trials, ${spec.limits.max_concurrent_trials} at a time, ` +
           `${sampler} sampling, ${spec.early_termination?.type ?? 'no'} early termination, ${flags.executor} executor; store ${store.url}`);
         return control(store, created.id, flags, gpus);
-      }));
+      }, { longLived: true }));
 
   withControllerOptions(sweep.command('resume <sweep>'))
     .description('Continue a sweep whose controller stopped or was killed (re-attaches to running trials)')
@@ -57,11 +59,11 @@ export function register(program: Command): void {
         const found = await store.getSweep(sweepId);
         console.log(`sweep ${found.id} (${found.name}): resuming`);
         return control(store, found.id, flags);
-      }));
+      }, { longLived: true }));
 
   sweep.command('status <sweep>')
     .description('A sweep and its trials (id, params, status, best, reason)')
-    .option('--store <url>', STORE_HELP)
+    .option('--store <url>', storeHelp())
     .option('--json', 'print JSON')
     .action((sweepId: string, flags: { store?: string; json?: boolean }) =>
       withStore('sweep status', flags.store, async (store) => {
@@ -88,11 +90,11 @@ export function register(program: Command): void {
         }
         console.log(`sweep ${found.id}: stop requested; no live controller, stopping its trials here`);
         return control(store, found.id, flags);
-      }));
+      }, { longLived: true }));
 
   sweep.command('list')
     .description('Sweeps, newest first')
-    .option('--store <url>', STORE_HELP)
+    .option('--store <url>', storeHelp())
     .action((flags: { store?: string }) =>
       withStore('sweep list', flags.store, async (store) => {
         const sweeps = await store.listSweeps();

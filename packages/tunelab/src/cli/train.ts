@@ -1,37 +1,16 @@
 // `tunelab train`: fine-tune a model on a task. Flags (or a YAML/JSON --config whose keys are the flag names) are
-// validated by train/args.ts; the job itself is train/finetune.ts.
+// validated by train/args.ts; the job itself is train/finetune.ts, on one or several ranks (distributed/train-ranks.ts).
 import type { Command } from 'commander';
-import { TASK_NAMES } from '../tasks.js';
+import { taskOfDataFile } from '../tasks.js';
 import { TrainArgsSchema, parseArgs } from '../train/args.js';
-import { isBadInput } from '../train/errors.js';
-import { fineTune } from '../train/finetune.js';
 import { chooseReporterMode, createReporter } from '../train/progress.js';
-import { recordRankError } from '../distributed/rank-main.js';
-import { isLaunchedRank, joinTrainingGroup, launchTrainRanks, takeLaunchFlags } from '../distributed/train-ranks.js';
-
-/** [commander flag spec, help] — the value forms are checked by the zod schema, not by commander. */
-export type OptionTable = [string, string][];
-
-export const MODEL_OPTIONS: OptionTable = [
-  ['--model <id|folder>', 'Hub model id or local model folder'],
-  ['--task <task>', `one of: ${TASK_NAMES.join(', ')}`],
-  ['--text-column <name>', 'classification/regression: column with the text (default "text")'],
-  ['--text-pair-column <name>', 'classification/regression: column with the second text of a pair'],
-  ['--label-column <name>', 'classification/regression: column with the label (default "label")'],
-  ['--max-seq-length <n>', 'longest input in tokens (default 128; 384 for squad)'],
-  ['--doc-stride <n>', 'squad: context tokens shared by consecutive windows (default 128)'],
-  ['--eval-batch-size <n>', 'batch size for evaluation and prediction (default 2 × --batch-size, or 64)'],
-  ['--device <device>', 'cpu | cuda | auto (default auto)'],
-  ['--precision <precision>', 'fp32 | bf16 | fp16 | auto (default auto: bf16 where the hardware has it)'],
-  ['--threads <n>', 'CPU threads for libtorch (default: all cores)'],
-  ['--n-best-size <n>', 'squad: candidate starts/ends per window (default 20)'],
-  ['--max-answer-length <n>', 'squad: longest answer in tokens (default 30)'],
-  ['--null-score-diff-threshold <x>', 'squad_v2: answer "" when null score − best span score exceeds this (default 0)'],
-  ['--json', 'machine-readable output: one JSON object per line'],
-];
+import { fineTuneOnRanks, takeLaunchFlags } from '../distributed/train-ranks.js';
+import { MODEL_OPTIONS, addOptions, givenFlags, runVerb, storeHelp, type OptionTable } from './options.js';
 
 const TRAIN_OPTIONS: OptionTable = [
-  ['--config <file>', 'YAML or JSON file of options (keys are flag names); flags override it'],
+  ['--config <file>', 'YAML or JSON file of options (keys are flag names or HF names; paths relative to it); flags override it'],
+  ['--precision <precision>', 'fp32 | bf16 | fp16 | auto (default auto: bf16 on CUDA and AVX512-BF16/AMX CPUs, where measured faster; else fp32)'],
+  ['--eval-batch-size <n>', 'batch size for evaluation (default 2 × --batch-size)'],
   ['--output-dir <dir>', 'where the model, metrics, predictions and checkpoints go'],
   ['--train-file <file>', 'training data (GLUE TSV, SQuAD JSON, CoNLL/JSONL, CSV/TSV/JSONL); none: the Hub data set'],
   ['--validation-file <file>', 'validation data, same format'],
@@ -51,15 +30,21 @@ const TRAIN_OPTIONS: OptionTable = [
   ['--max-grad-norm <x>', 'clip the gradient norm to this; 0 = off (default 1)'],
   ['--seed <n>', 'seed of weights, dropout and data order (default 42)'],
   ['--no-group-by-length', 'plain shuffled batches instead of length-grouped ones'],
+  ['--pad-to-multiple-of <n>', 'round each batch\'s length up to a multiple of n: fewer shapes (default 64 on CUDA, 1 on CPU)'],
+  ['--profile', 'print (and store with the run) where the training time went: data, copies, forward, backward, …'],
+  ['--cuda-graphs <mode>', 'auto | on | off: capture the training step in CUDA graphs (default auto: on for CUDA)'],
   ['--eval-every <n|epoch>', 'evaluate every n steps, or each epoch (default epoch)'],
-  ['--save-every <n|epoch>', 'checkpoint every n steps, or each epoch (default epoch)'],
+  ['--save-every <n|epoch>', 'checkpoint every n steps, or each epoch; 0 = no checkpoints (default epoch)'],
+  ['--save-strategy <when>', 'no | steps | epoch (HF\'s save_strategy; steps: every --save-every steps, default 500)'],
+  ['--save-total-limit <n>', 'keep only the newest n checkpoints'],
+  ['--load-best-model-at-end', 'the final model is the best evaluation\'s weights (default: the last; on with --early-stopping-patience)'],
   ['--log-every <n>', 'log train loss and lr every n steps (default 10)'],
   ['--early-stopping-patience <n>', 'stop after n evaluations without improvement'],
   ['--metric-for-best <name>', 'metric that picks the best checkpoint (default: the task\'s main metric)'],
   ['--from-scratch', 'initialise from the model folder\'s config.json instead of its weights'],
   ['--ignore-mismatched-sizes', 're-initialise checkpoint tensors whose shape differs (another classifier)'],
   ['--resume [checkpoint]', 'continue from a checkpoint (default: the latest in --output-dir)'],
-  ['--store <url>', 'tracking store: SQLite file/folder or postgres:// URL (default ./tunelab-runs)'],
+  ['--store <url>', storeHelp()],
   ['--experiment <name>', 'tracking experiment (default: the task)'],
   ['--run-name <name>', 'tracking run name'],
   ['--no-track', 'do not record the run in the tracking store'],
@@ -70,53 +55,18 @@ const TRAIN_OPTIONS: OptionTable = [
   ['--master-port <port>', 'data-parallel: port on node 0 (default: $MASTER_PORT, else a free port on one machine, else 29500)'],
 ];
 
-export function addOptions(command: Command, table: OptionTable): Command {
-  for (const [spec, help] of table) command.option(spec, help);
-  return command;
-}
-
-/** The options given on the command line (not commander's defaults), without --config. */
-export function givenFlags(command: Command): Record<string, unknown> {
-  const values = command.opts();
-  return Object.fromEntries(Object.keys(values)
-    .filter((key) => key !== 'config' && command.getOptionValueSource(key) === 'cli')
-    .map((key) => [key, values[key]]));
-}
-
-/** Runs a verb: bad input → one line on stderr and exit code 2; anything else is a bug (stack, exit 1). */
-export async function runVerb(action: () => Promise<void>): Promise<void> {
-  try {
-    await action();
-  } catch (err) {
-    if (isBadInput(err)) {
-      process.stderr.write(`error: ${(err as Error).message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    throw err;
-  }
-}
-
 export function register(program: Command): void {
   const command = program.command('train')
     .description('Fine-tune a model on a task (GLUE, SQuAD, NER, or your own CSV/TSV/JSONL)');
   addOptions(command, [...MODEL_OPTIONS, ...TRAIN_OPTIONS]);
   command.action(() => runVerb(async () => {
     const flags = givenFlags(command);
+    // Without --task (and no --config that may give it), a GLUE TSV names its task by its header.
+    if (flags.task === undefined && command.opts().config === undefined && typeof flags.trainFile === 'string') {
+      flags.task = taskOfDataFile(flags.trainFile) ?? undefined;
+    }
     const launchFlags = takeLaunchFlags(flags);
     const args = parseArgs(TrainArgsSchema, flags, command.opts().config as string | undefined);
-    if (launchFlags && !isLaunchedRank()) return launchTrainRanks(launchFlags);
-    const rank = joinTrainingGroup(args.device);
-    const reporter = createReporter(rank && rank.env.rank !== 0 ? 'quiet' : chooseReporterMode(args.json));
-    try {
-      const result = await fineTune(args, reporter, rank?.dataParallel);
-      reporter.result(result);
-    } catch (err) {
-      if (rank) recordRankError(err);
-      throw err;
-    } finally {
-      reporter.close();
-      rank?.close();
-    }
+    await fineTuneOnRanks(args, launchFlags, (quiet) => createReporter(quiet ? 'quiet' : chooseReporterMode(args.json)));
   }));
 }

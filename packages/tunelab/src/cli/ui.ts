@@ -1,7 +1,8 @@
 // `tunelab ui`: serves the dashboard and its API over a store until interrupted (Ctrl-C).
 import { InvalidArgumentError, type Command } from 'commander';
 import { startServer, TOKEN_PATTERN } from '../server/serve.js';
-import { STORE_HELP, withStore } from './common.js';
+import { withStore } from './common.js';
+import { storeHelp } from './options.js';
 
 function portNumber(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('expected an integer 0..65535 (0: any free port)');
@@ -17,7 +18,7 @@ export function register(program: Command): void {
   program
     .command('ui')
     .description('Serve the web dashboard and HTTP API for a store: runs, sweeps, live curves')
-    .option('--store <url>', STORE_HELP)
+    .option('--store <url>', storeHelp())
     .option('--port <port>', 'port to listen on', portNumber, 6006)
     .option('--host <host>', 'address to bind; anything but loopback makes every API call need the token', '127.0.0.1')
     .option('--token <token>', 'API token (default: $TUNELAB_UI_TOKEN, else generated and printed once)', token)
@@ -36,5 +37,5 @@ export function register(program: Command): void {
           process.once('SIGTERM', resolve);
         });
         await server.close();
-      }));
+      }, { longLived: true }));
 }

@@ -10,5 +10,7 @@ export const verbs: ((program: Command) => void)[] = [
   (await import('./runs.js')).register,
   (await import('./worker.js')).register,
   (await import('./ui.js')).register,
+  (await import('./serve.js')).register,
+  (await import('./export.js')).register,
   (await import('./doctor.js')).register,
 ];

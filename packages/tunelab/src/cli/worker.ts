@@ -3,12 +3,13 @@
 import type { Command } from 'commander';
 import { runWorker } from '../sweep/worker.js';
 import { detectGpus } from '../sweep/gpus.js';
-import { positiveInt, STORE_HELP, withStore } from './common.js';
+import { withStore } from './common.js';
+import { positiveInt, storeHelp } from './options.js';
 
 export function register(program: Command): void {
   program.command('worker')
     .description('Run trials of sweeps started with `tunelab sweep run --executor worker`')
-    .option('--store <url>', STORE_HELP)
+    .option('--store <url>', storeHelp())
     .option('--sweep <sweep>', 'only this sweep (id or name); exit when it ends')
     .option('--slots <n>', 'trials at a time (default: one per GPU, else 1)', positiveInt)
     .option('--gpus <ids>', 'GPU ids, one per trial process (default: $CUDA_VISIBLE_DEVICES or nvidia-smi)')
@@ -29,5 +30,5 @@ export function register(program: Command): void {
         });
         console.log(`worker ${summary.workerId}: ran ${summary.trials.length} trial(s)`);
         return abort.signal.aborted ? 130 : 0;
-      }));
+      }, { longLived: true }));
 }

@@ -13,6 +13,8 @@ export interface Batch {
   labels?: Int32Array | Float32Array;
   start_positions?: Int32Array;
   end_positions?: Int32Array;
+  /** BERT pre-training: 1 where sentence B is random, 0 where it follows A ([B]). */
+  next_sentence_label?: Int32Array;
   /** Which features (indices into the FeatureSet) the rows are: maps predictions back to examples. */
   feature_index: Int32Array;
 }

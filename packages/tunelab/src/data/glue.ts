@@ -125,14 +125,16 @@ export function readGlueTsv(task: GlueTask, file: string, options: { labelsOptio
   else if (firstColumns.length < 4) {
     throw new DataError(`${file}:1`, `not a labeled ${spec.folder} file (expected 4 columns: source, label, mark, sentence)`);
   }
-  const needed = Math.max(spec.textColumn, spec.pairColumn ?? 0, spec.labelColumn) + (spec.labelColumn < 0 ? 2 : 1);
+  // Every row has the header's columns (CoLA, without a header: 4). A row with more is a stray tab, which would shift
+  // the label column (-1 is the last) onto text.
+  const expected = spec.header ? firstColumns.length : 4;
   const examples: TextExample[] = [];
   for (let i = firstData; i < lines.length; i++) {
     const where = `${file}:${i + 1}`;
     if (lines[i] === '') continue;
     const columns = lines[i].split('\t');
-    if (columns.length < needed) {
-      throw new DataError(where, `expected at least ${needed} tab-separated columns for ${spec.folder}, found ${columns.length}`);
+    if (columns.length !== expected) {
+      throw new DataError(where, `expected ${expected} tab-separated columns for ${spec.folder}${spec.header ? ' (as the header)' : ''}, found ${columns.length}`);
     }
     const raw = columns[spec.labelColumn < 0 ? columns.length + spec.labelColumn : spec.labelColumn];
     examples.push({

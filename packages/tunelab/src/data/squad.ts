@@ -82,6 +82,9 @@ function readQuestion(file: string, path: string, qa: unknown, title: string, co
   if (qa.is_impossible === true && qa.answers.length > 0) {
     throw new DataError(where, `is_impossible is true but it has ${qa.answers.length} answers`);
   }
+  if (qa.is_impossible === false && qa.answers.length === 0) {
+    throw new DataError(where, 'is_impossible is false but it has no answers (an unanswerable question has is_impossible: true)');
+  }
   const answers = qa.answers.map((answer) => {
     if (!isObject(answer)) throw new DataError(where, 'an answer is not an object { text, answer_start }');
     return checkAnswer(where, context, answer.text, answer.answer_start);

@@ -38,9 +38,15 @@ export function readTable(file: string, options: TableReadOptions): TextDataset 
     const examples = rows.map((row): TextExample => ({ ...textsOf(row, options), label: null }));
     return { kind: options.kind ?? 'classification', labels: options.labels ?? [], examples, source: file };
   }
+  let firstLabel: { type: string; where: string } | undefined;
   const raw = rows.map((row) => {
     const value = row.get(labelColumn);
     if (value === undefined || value === '') throw new DataError(row.where, `no value in label column "${labelColumn}"`);
+    // JSON lines keep their types: 1 and "1" would silently become one class (or two), so a file uses one type.
+    firstLabel ??= { type: typeof value, where: row.where };
+    if (typeof value !== firstLabel.type) {
+      throw new DataError(row.where, `label ${JSON.stringify(value)} is a ${typeof value}, but the label at ${firstLabel.where} is a ${firstLabel.type}: use one type`);
+    }
     return String(value);
   });
   const kind = options.kind ?? (options.labels ? 'classification' : inferKind(raw));
@@ -84,6 +90,8 @@ function delimitedRows(file: string, format: 'csv' | 'tsv', wanted: string[]): R
   const records = format === 'csv' ? csvRecords(file) : readLines(file).map((line, i) => ({ line: i + 1, fields: line.split('\t') }));
   if (records.length === 0) throw new DataError(file, 'empty file');
   const header = records[0].fields;
+  const duplicate = header.find((name, i) => header.indexOf(name) !== i);
+  if (duplicate !== undefined) throw new DataError(`${file}:1`, `column "${duplicate}" appears twice in the header`);
   for (const column of wanted) {
     if (!header.includes(column)) throw new DataError(`${file}:1`, `no column "${column}" (columns: ${header.join(', ')})`);
   }

@@ -22,6 +22,11 @@ export function readUtf8(file: string): string {
     const line = countNewlines(bytes, offset) + 1;
     throw new DataError(`${file}:${line}`, `invalid UTF-8 byte 0x${bytes[offset].toString(16).padStart(2, '0')} at byte offset ${offset} (the file must be UTF-8)`);
   }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    // A NUL is valid UTF-8 but never text: a binary file, or a UTF-16 one, that would otherwise train as garbage.
+    throw new DataError(`${file}:${countNewlines(bytes, nul) + 1}`, `NUL byte at byte offset ${nul} (a text file has none; is it UTF-16 or binary?)`);
+  }
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 

@@ -5,6 +5,7 @@
 //   3. Slurm `srun`: SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID; the rendezvous host is the first host of SLURM_JOB_NODELIST
 // torchrun's variables win because torchrun started under srun or mpirun sets its own, and those are the ones its
 // children must use.
+import { InputError } from '../errors.js';
 
 /** The rendezvous port torch uses when none is given (torch.distributed's default). */
 export const DEFAULT_MASTER_PORT = 29500;
@@ -25,7 +26,7 @@ export interface RankEnv {
 }
 
 /** A launcher variable is missing, not an integer, or inconsistent with the others. */
-export class EnvContractError extends Error {
+export class EnvContractError extends InputError {
   override name = 'EnvContractError';
 }
 

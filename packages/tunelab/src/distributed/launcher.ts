@@ -10,6 +10,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MASTER_PORT } from './env.js';
 import { ERROR_FILE_ENV } from './rank-main.js';
+import { InputError } from '../errors.js';
 
 export interface LaunchOptions {
   /** Processes on this node (one per GPU on CUDA). */
@@ -63,7 +64,7 @@ export class LaunchInterruptedError extends Error {
 }
 
 /** Bad launcher arguments (the CLI maps this to exit code 2). */
-export class LaunchConfigError extends Error {
+export class LaunchConfigError extends InputError {
   override name = 'LaunchConfigError';
 }
 

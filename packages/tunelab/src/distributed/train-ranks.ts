@@ -9,7 +9,11 @@ import { distributed } from '@tunelab/torch';
 import { createDataParallel, type DataParallel } from './data-parallel.js';
 import { rankFromEnv, type RankEnv } from './env.js';
 import { launch, LaunchConfigError, LaunchInterruptedError, RankFailedError } from './launcher.js';
+import type { TrainArgs } from '../train/args.js';
 import { TrainConfigError } from '../train/errors.js';
+import { fineTune } from '../train/finetune.js';
+import type { Reporter } from '../train/progress.js';
+import { recordRankError } from './rank-main.js';
 
 /** The launcher flags of `tunelab train`, as commander names them. */
 export interface LaunchFlags {
@@ -129,6 +133,27 @@ export function joinTrainingGroup(device: 'cpu' | 'cuda' | 'auto'): RankSession 
   });
   const dataParallel = createDataParallel(group);
   return { env, dataParallel, close: () => { dataParallel.dispose(); group.destroy(); } };
+}
+
+/**
+ * `tunelab train` as a library call, on as many ranks as asked: with `launch` (and no rank variables in the
+ * environment) this process starts `launch.nprocPerNode` ranks of its own command line and waits for them; as a
+ * rank (ours, torchrun, Slurm, mpirun) it joins the group and trains its share, rank 0 writing and tracking; else it
+ * trains alone. `reporterFor(quiet)` gives the reporter: quiet on ranks other than 0, whose progress rank 0 shows.
+ */
+export async function fineTuneOnRanks(args: TrainArgs, launch: LaunchFlags | null, reporterFor: (quiet: boolean) => Reporter): Promise<void> {
+  if (launch && !isLaunchedRank()) return launchTrainRanks(launch);
+  const rank = joinTrainingGroup(args.device);
+  const reporter = reporterFor(rank !== null && rank.env.rank !== 0);
+  try {
+    reporter.result(await fineTune(args, reporter, rank?.dataParallel));
+  } catch (err) {
+    if (rank) recordRankError(err);
+    throw err;
+  } finally {
+    reporter.close();
+    rank?.close();
+  }
 }
 
 function kebab(name: string): string {

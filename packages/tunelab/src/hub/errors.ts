@@ -1,5 +1,7 @@
+import { InputError } from '../errors.js';
+
 /** Base of every Hub failure; `repo` is the Hub id asked for. */
-export class HubError extends Error {
+export class HubError extends InputError {
   override name = 'HubError';
   constructor(readonly repo: string, message: string) {
     super(message);

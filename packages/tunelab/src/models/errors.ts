@@ -1,7 +1,8 @@
 // Typed errors of the model layer. Each names the file (and key or line) it is about, in one line.
+import { InputError } from '../errors.js';
 
 /** Base class of every error models/ throws on bad input: callers branch on the class, never on message text. */
-export class ModelError extends Error {
+export class ModelError extends InputError {
   override name = 'ModelError';
 }
 

@@ -194,6 +194,17 @@ export class Linear extends Module {
   }
 }
 
+/**
+ * Several Linear layers over the same input as one GEMM: the weights (and biases) are concatenated along the output
+ * dimension, and the result is split back into one tensor per layer (views, no copy).
+ */
+export function fusedLinear(x: Tensor, layers: Linear[]): Tensor[] {
+  const weight = torch.cat(layers.map((layer) => layer.weight), 0);
+  const biases = layers.map((layer) => layer.bias);
+  const bias = biases.every((b): b is Tensor => b !== undefined) ? torch.cat(biases, 0) : undefined;
+  return F.linear(x, weight, bias).split(layers.map((layer) => layer.weight.shape[0]!), -1);
+}
+
 export class Embedding extends Module {
   weight: Tensor;
 

@@ -1,9 +1,13 @@
 // Artifact downloads: a requested path is resolved inside the run's artifact folder or refused.
-// Checked twice: lexically (no `..`, no absolute paths, no backslashes, no leftover percent-encoding, no NUL)
-// and physically (the real path, after following symlinks, must still lie inside the real folder).
+// Checked three times: lexically (no `..`, no absolute paths, no backslashes, no leftover percent-encoding, no
+// NUL), physically (the real path, after following symlinks, must still lie inside the real folder), and by
+// identity: only a regular file with one link, or the very file the store wrote or linked (its recorded
+// device:inode), is served. A hard link is the same file as its target wherever that lies, so a hard link
+// someone made to a file outside the folder passes the path checks; the identity check refuses it.
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { HTTPException } from 'hono/http-exception';
+import { fileIdOf } from '../track/store/artifacts.js';
 
 /** Why an artifact path was refused; the message names the offending path. */
 export class ArtifactPathError extends HTTPException {
@@ -43,10 +47,11 @@ function isInside(folder: string, candidate: string): boolean {
 }
 
 /**
- * Absolute real path of artifact `requested` (already decoded) inside `runFolder`.
- * Throws ArtifactPathError (400) for paths that leave the folder, HTTPException 404 when no such file.
+ * Absolute real path of artifact `requested` (already decoded) inside `runFolder`; `storeWrote` holds the
+ * identities (Artifact.fileId) of the files the store placed there. Throws ArtifactPathError (400) for paths that
+ * leave the folder, 403 for a foreign hard link, HTTPException 404 when no such file.
  */
-export async function resolveArtifactPath(runFolder: string, requested: string): Promise<string> {
+export async function resolveArtifactPath(runFolder: string, requested: string, storeWrote: ReadonlySet<string | null>): Promise<string> {
   checkLexically(requested);
   const lexical = resolve(runFolder, requested);
   if (!isInside(resolve(runFolder), lexical)) throw new ArtifactPathError(requested, 'resolves outside the run folder');
@@ -63,5 +68,8 @@ export async function resolveArtifactPath(runFolder: string, requested: string):
   if (!isInside(realFolder, real)) throw new ArtifactPathError(requested, 'a symlink leads outside the run folder');
   const info = await stat(real);
   if (!info.isFile()) throw new HTTPException(404, { message: `artifact ${JSON.stringify(requested)} is not a file` });
+  if (info.nlink > 1 && !storeWrote.has(fileIdOf(info))) {
+    throw new HTTPException(403, { message: `artifact ${JSON.stringify(requested)} refused: a hard link to a file the store did not write` });
+  }
   return real;
 }

@@ -7,6 +7,7 @@ import type { Store } from '../track/store.js';
 import { createApp } from './app.js';
 import { LOOPBACK_HOSTS } from './middleware/host-check/index.js';
 import { DashboardAssets } from './static.js';
+import { InputError } from '../errors.js';
 
 export interface ServeOptions {
   store: Store;
@@ -32,7 +33,7 @@ export interface RunningServer {
 /** What a token may look like: long enough not to guess, safe inside an HTTP header. */
 export const TOKEN_PATTERN = /^[\x21-\x7e]{16,512}$/;
 
-export class ServeError extends Error {
+export class ServeError extends InputError {
   override name = 'ServeError';
 }
 

@@ -14,9 +14,10 @@ import { bestOf, fmt } from './policies/compare.js';
 import { LocalExecutor } from './executors/local.js';
 import { GpuPool } from './gpus.js';
 import { runClaimedTrial, superviseTrial, type RunnerContext, type TrialOutcome } from './runner.js';
-import type { Sampler, SweepView, TerminationPolicy, TrialHandle, TrialView } from './types.js';
+import { TOTAL_STEPS_METRIC, type Executor, type Sampler, type SweepView, type TerminationPolicy, type TrialHandle, type TrialView } from './types.js';
+import { InputError } from '../errors.js';
 
-export class ControllerBusyError extends Error {
+export class ControllerBusyError extends InputError {
   override name = 'ControllerBusyError';
 }
 
@@ -31,6 +32,8 @@ export interface ControllerOptions {
   log?: (line: string) => void;
   /** Aborting stops the controller only; trial processes keep running and `resume` picks them up. */
   signal?: AbortSignal;
+  /** Where local-executor trials run (default: child processes of this machine, executors/local.ts). */
+  executor?: Executor;
 }
 
 export interface SweepOutcome {
@@ -74,6 +77,8 @@ interface SeriesCache {
   count: number;
   values: number[];
   steps: number[];
+  /** The trial's planned training steps (TOTAL_STEPS_METRIC), when it reported them. */
+  totalSteps: number | null;
 }
 
 class Controller {
@@ -81,7 +86,7 @@ class Controller {
   private readonly spec: SweepSpec;
   private readonly sampler: Sampler;
   private readonly policy: TerminationPolicy | undefined;
-  private readonly executor: LocalExecutor;
+  private readonly executor: Executor;
   private readonly gpus: GpuPool;
   /** Processes, hence GPUs, per trial. */
   private readonly perTrial: number;
@@ -97,7 +102,7 @@ class Controller {
     this.sampler = createSampler(this.spec);
     this.policy = createPolicy(this.spec.early_termination);
     this.pollMs = options.pollMs ?? 250;
-    this.executor = new LocalExecutor({ pollMs: Math.min(this.pollMs, 100), killGraceMs: options.killGraceMs });
+    this.executor = options.executor ?? new LocalExecutor({ pollMs: Math.min(this.pollMs, 100), killGraceMs: options.killGraceMs });
     this.gpus = new GpuPool(options.gpus ?? []);
     this.perTrial = processesPerTrial(this.spec);
     this.log = options.log ?? (() => undefined);
@@ -281,6 +286,8 @@ class Controller {
         const self = view.trials.find((t) => t.number === trial.number)!;
         while (evaluated < series.values.length) {
           evaluated += 1;
+          // A report at the last training step comes from a trial that has finished training: nothing to save.
+          if (series.totalSteps !== null && series.steps[evaluated - 1] >= series.totalSteps) continue;
           const decision = this.policy.evaluate(view, { ...self, values: series.values.slice(0, evaluated) });
           if (decision.stop) {
             this.log(`trial ${trial.number} stopping: ${decision.reason}`);
@@ -300,22 +307,29 @@ class Controller {
   private async refreshSeries(trials: Trial[]): Promise<void> {
     const metric = this.spec.objective.primary_metric;
     const runIds = trials.map((t) => t.runId).filter((id): id is string => id !== null);
-    const counts = new Map((await this.store.getMetricSummaries(runIds)).filter((s) => s.name === metric).map((s) => [s.runId, s.count]));
+    const summaries = await this.store.getMetricSummaries(runIds);
+    const counts = new Map(summaries.filter((s) => s.name === metric).map((s) => [s.runId, s.count]));
+    const totals = new Map(summaries.filter((s) => s.name === TOTAL_STEPS_METRIC).map((s) => [s.runId, s.lastValue]));
     for (const runId of runIds) {
       const count = counts.get(runId) ?? 0;
-      if (this.series.get(runId)?.count === count) continue;
+      const totalSteps = totals.get(runId) ?? null;
+      const cached = this.series.get(runId);
+      if (cached?.count === count) {
+        cached.totalSteps = totalSteps;
+        continue;
+      }
       // A finished trial's run may have been deleted (dashboard): it then simply has no curve.
       const [series] = await this.store.getMetrics(runId, [metric]).catch((error: unknown) => {
         if (error instanceof NotFoundError) return [];
         throw error;
       });
       const points = series?.points ?? [];
-      this.series.set(runId, { runId, count, values: points.map((p) => p.value), steps: points.map((p) => p.step) });
+      this.series.set(runId, { runId, count, values: points.map((p) => p.value), steps: points.map((p) => p.step), totalSteps });
     }
   }
 
   private seriesOf(trial: Trial): SeriesCache {
-    return (trial.runId && this.series.get(trial.runId)) || { runId: '', count: 0, values: [], steps: [] };
+    return (trial.runId && this.series.get(trial.runId)) || { runId: '', count: 0, values: [], steps: [], totalSteps: null };
   }
 
   private valuesOf(trial: Trial): number[] {

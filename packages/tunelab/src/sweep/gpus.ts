@@ -3,6 +3,7 @@
 // given to it as CUDA_VISIBLE_DEVICES ("2" or "2,3"); a distributed trial's ranks then take one each
 // (distributed/train-ranks.ts narrows the list to the rank's own entry).
 import { execFileSync } from 'node:child_process';
+import { InputError } from '../errors.js';
 
 export function detectGpus(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
   if (flag !== undefined) return splitIds(flag);
@@ -20,7 +21,7 @@ function splitIds(text: string): string[] {
 }
 
 /** A sweep's trials need more GPUs each than this machine hands out: they could never start. */
-export class GpuShortageError extends Error {
+export class GpuShortageError extends InputError {
   override name = 'GpuShortageError';
 }
 

@@ -6,13 +6,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClaimedTrial, FinalTrialStatus, Store, Sweep, Trial } from '../track/store.js';
 import { processesPerTrial, type SweepSpec } from './spec.js';
-import type { TrialHandle } from './types.js';
+import { STDERR_FILE, type Executor, type TrialHandle } from './types.js';
 import { trialCommand, trialEnv } from './command.js';
-import { STDERR_FILE, type LocalExecutor } from './executors/local.js';
 
 export interface RunnerContext {
   store: Store;
-  executor: LocalExecutor;
+  executor: Executor;
   workerId: string;
   /** Heartbeat period (capped to a quarter of the sweep's heartbeat grace). */
   heartbeatMs: number;

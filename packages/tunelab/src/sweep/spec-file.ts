@@ -36,8 +36,9 @@ export async function parseSpec(text: string, file: string): Promise<SweepSpec> 
     return null;
   };
   const json: unknown = doc.toJS();
-  const checkMore = hasTrainTrial(json) ? (await import('./train-trial.js')).checkTrainTrial : undefined;
-  return validateSpec(json, file, lineOf, basename(file, extname(file)), checkMore);
+  if (!hasTrainTrial(json)) return validateSpec(json, file, lineOf, basename(file, extname(file)));
+  const { checkTrainTrial, withStoredParamNames } = await import('./train-trial.js');
+  return withStoredParamNames(validateSpec(json, file, lineOf, basename(file, extname(file)), checkTrainTrial));
 }
 
 function hasTrainTrial(json: unknown): boolean {

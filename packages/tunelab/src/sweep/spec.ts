@@ -4,8 +4,9 @@
 // module stays free of the trainer, so the dashboard server can read stored specs without loading it.
 import { z } from 'zod';
 import { distributionSchema, gridPoints, type SearchSpace } from './space.js';
+import { InputError } from '../errors.js';
 
-export class SpecError extends Error {
+export class SpecError extends InputError {
   override name = 'SpecError';
   constructor(readonly file: string, readonly line: number | null, readonly path: string, readonly reason: string) {
     super(`${file}${line === null ? '' : `:${line}`}: ${path === '' ? '' : `${path}: `}${reason}`);

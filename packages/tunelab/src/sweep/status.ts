@@ -3,6 +3,7 @@ import type { Params, Store, Sweep, Trial, TrialStatus } from '../track/store.js
 import { TRIAL_STATUSES } from '../track/store.js';
 import { sweepSpecOf, type SweepSpec } from './spec.js';
 import { fmt } from './policies/compare.js';
+import { table } from '../format.js';
 
 export interface TrialStatusReport {
   id: string;
@@ -75,9 +76,4 @@ export function formatSweepStatus(report: SweepStatusReport): string {
   return lines.join('\n');
 }
 
-/** Left-aligned text columns; the last column is not padded. */
-export function table(header: string[], rows: string[][]): string[] {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  return all.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ').trimEnd());
-}
+

@@ -6,11 +6,11 @@
 // `trial.distribution.process_count_per_instance: N` > 1 the command gets `--nproc-per-node N`: train's own launcher
 // starts N data-parallel ranks (one per GPU of the trial's CUDA_VISIBLE_DEVICES, see distributed/train-ranks.ts).
 import { fileURLToPath } from 'node:url';
-import { TrainArgsSchema, flagName } from '../train/args.js';
+import { TrainArgsSchema, aliasNames, closestName, flagName, keyOfName, storedName } from '../train/args.js';
 import type { ParamValue } from '../track/store.js';
 import { shellQuote } from './command.js';
 import { valueAt, type SearchSpace } from './space.js';
-import type { ParsedSpec, SpecFail } from './spec.js';
+import type { ParsedSpec, SpecFail, SweepSpec } from './spec.js';
 
 export type TrainFlagValue = string | number | boolean;
 
@@ -22,8 +22,6 @@ const SWEEP_OWNED: readonly string[] = ['outputDir', 'store', 'experiment', 'run
 /** train's launcher flags: a trial's processes come from trial.distribution, so they cannot be fixed or searched. */
 const LAUNCHER_FLAGS: readonly string[] = ['nproc-per-node', 'nnodes', 'node-rank', 'master-addr', 'master-port'];
 
-/** Common names of other tools, for a hint in the error. */
-const HINTS: Record<string, string> = { learning_rate: 'lr', num_train_epochs: 'epochs', per_device_train_batch_size: 'batch_size' };
 
 /** Every fixed flag and every searched parameter of a `trial.train` spec must suit tunelab train (spec-file.ts). */
 export function checkTrainTrial(spec: ParsedSpec, fail: SpecFail): void {
@@ -33,8 +31,12 @@ export function checkTrainTrial(spec: ParsedSpec, fail: SpecFail): void {
     const problem = trainValueProblem(name, value);
     if (problem) fail(['trial', 'train', name], problem);
   }
+  const searched = new Map<string, string>();
   for (const name of Object.keys(spec.search_space)) {
     if (name.replace(/_/g, '-') in train) fail(['search_space', name], 'also fixed in trial.train');
+    const key = trainKey(name);
+    if (key !== null && searched.has(key)) fail(['search_space', name], `the same flag as ${searched.get(key)} (${flagName(key)})`);
+    if (key !== null) searched.set(key, name);
     const problem = searchedFlagProblem(name, spec.search_space);
     if (problem) fail(['search_space', name], problem);
   }
@@ -47,7 +49,9 @@ function trainFlagProblem(name: string): string | null {
   }
   const key = trainKey(name);
   if (key === null) {
-    const hint = Object.hasOwn(HINTS, name) ? ` (did you mean ${HINTS[name]}?)` : '';
+    const names = Object.keys(TrainArgsSchema.shape).flatMap((k) => [flagName(k).slice(2), ...aliasNames(k)]);
+    const closest = closestName(name, names);
+    const hint = closest ? ` (did you mean ${closest}?)` : '';
     return `not a tunelab train flag${hint}: name parameters and trial.train keys after its flags (lr, batch_size, epochs, weight_decay, …)`;
   }
   if (SWEEP_OWNED.includes(key)) return `${flagName(key)} is set by the sweep for each trial`;
@@ -119,11 +123,23 @@ function isSwitch(key: TrainKey): boolean {
   return typeof defaultOf(key) === 'boolean';
 }
 
-/** `batch-size` (as in trial.train) or `batch_size` (a search-space name) → `batchSize`, when train has that flag. */
+/**
+ * `batch-size` (as in trial.train), `batch_size` (a search-space name) or an HF name (`per_device_train_batch_size`,
+ * `learning_rate`) → `batchSize`, when train has that flag.
+ */
 function trainKey(name: string): TrainKey | null {
-  const key = name.replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase());
-  const known = Object.hasOwn(TrainArgsSchema.shape, key) && flagName(key) === `--${name.replace(/_/g, '-')}`;
-  return known ? key as TrainKey : null;
+  const keys = Object.keys(TrainArgsSchema.shape);
+  return (keyOfName(name, keys) ?? keyOfName(name.replace(/_/g, '-'), keys)) as TrainKey | null;
+}
+
+/**
+ * The spec with its search-space parameters named as train stores them (`lr` → `learning_rate`, `batch_size` →
+ * `per_device_train_batch_size`): a trial's params and its run's then name each hyperparameter once, so `runs
+ * compare` and the dashboard show one column for it. Applied once, when the spec file is read.
+ */
+export function withStoredParamNames(spec: SweepSpec): SweepSpec {
+  const space = Object.entries(spec.search_space).map(([name, dist]) => [storedName(trainKey(name)!), dist] as const);
+  return { ...spec, search_space: Object.fromEntries(space) };
 }
 
 /** How to start this very tunelab: node, its loader when running TypeScript sources, and the CLI's main module. */

@@ -75,12 +75,43 @@ export interface TrialHandle {
 /** Where a trial attempt runs: its run (for output files) and working folder. */
 export interface LaunchTarget {
   runId: string;
-  /** Folder receiving stdout.log, stderr.log and exit_code. */
+  /** Folder receiving STDOUT_FILE, STDERR_FILE and EXIT_FILE. */
   runDir: string;
   cwd: string;
 }
 
-/** Runs trial commands somewhere; decides nothing (no statuses, no store writes). */
+/** The files an executor writes into LaunchTarget.runDir: the command's two streams and its exit status. */
+export const STDOUT_FILE = 'stdout.log';
+export const STDERR_FILE = 'stderr.log';
+export const EXIT_FILE = 'exit_code';
+
+/** An attempt as the store recorded it (pid 0: known to have exited), for re-attaching after a restart. */
+export interface RecordedAttempt {
+  runId: string;
+  runDir: string;
+  pid: number;
+  stdoutOffset: number;
+  stderrOffset: number;
+}
+
+/**
+ * Runs trial commands somewhere; decides nothing (no statuses, no store writes). The controller, the worker and
+ * the runner know executors only through this interface (executors/local.ts is the one that ships).
+ */
 export interface Executor {
   launch(trial: LaunchTarget, command: string, env: Record<string, string>): TrialHandle;
+  /** Re-attaches to an attempt started by a supervisor that died; null when the attempt is lost (re-queue it). */
+  attach(attempt: RecordedAttempt): TrialHandle | null;
+  /**
+   * What became of an attempt whose pid was never recorded (its launcher died in between): still running (its
+   * pid), 'exited' (only its exit status is left), 'vanished' (gone without a status) or 'never-started'.
+   */
+  findUnrecorded(runId: string, runDir: string): { pid: number } | 'exited' | 'vanished' | 'never-started';
 }
+
+/**
+ * The metric a trial reports once (at step 0) with its planned total of training steps; `tunelab train` does. With
+ * it, no policy judges a report at or after the last step (the trial has finished training), and what early
+ * termination saved is computed from the trial's own plan (sweep/savings.ts).
+ */
+export const TOTAL_STEPS_METRIC = 'total_steps';

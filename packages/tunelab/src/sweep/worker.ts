@@ -10,6 +10,7 @@ import { LocalExecutor } from './executors/local.js';
 import { GpuPool } from './gpus.js';
 import { processIdentity } from './controller.js';
 import { runClaimedTrial, type RunnerContext, type TrialOutcome } from './runner.js';
+import type { Executor } from './types.js';
 
 export interface WorkerOptions {
   /** Only this sweep's trials; the worker exits once that sweep has ended. */
@@ -23,6 +24,8 @@ export interface WorkerOptions {
   killGraceMs?: number;
   log?: (line: string) => void;
   signal?: AbortSignal;
+  /** Where trials run (default: child processes of this machine, executors/local.ts). */
+  executor?: Executor;
 }
 
 export interface WorkerSummary {
@@ -36,7 +39,7 @@ export async function runWorker(store: Store, options: WorkerOptions = {}): Prom
   const log = options.log ?? (() => undefined);
   const gpus = new GpuPool(options.gpus ?? []);
   const slots = options.slots ?? Math.max(1, gpus.size);
-  const executor = new LocalExecutor({ pollMs: Math.min(pollMs, 100), killGraceMs: options.killGraceMs });
+  const executor = options.executor ?? new LocalExecutor({ pollMs: Math.min(pollMs, 100), killGraceMs: options.killGraceMs });
   const ctx: RunnerContext = { store, executor, workerId, heartbeatMs: options.heartbeatMs ?? 1000, checkMs: Math.min(pollMs, 200), log };
   const running = new Map<string, { promise: Promise<TrialOutcome>; maxRetries: number }>();
   const outcomes: TrialOutcome[] = [];

@@ -9,7 +9,8 @@ import {
 } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
-import { StoreInputError } from './errors.js';
+import { StoreInputError, StoreUnreachableError } from './errors.js';
+import { isConnectionLost } from './store/sql-store.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -72,6 +73,7 @@ async function migrate(db: Kysely<Database>): Promise<void> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
+    if (isConnectionLost(error)) throw new StoreUnreachableError(`cannot reach the store: ${(error as Error).message}`);
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new StoreInputError(`store migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -99,6 +101,11 @@ function openPostgres(url: string): Kysely<Database> {
         oid === pg.types.builtins.INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
+  // A connection that dies (server restart, pg_terminate_backend, network) emits 'error' on its client, and on the
+  // pool while idle; unheard, that event kills the process. The pool drops the dead client; the query in flight,
+  // if any, rejects on its own, and the store retries it on a new connection (store/sql-store.ts).
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -1,7 +1,8 @@
 // Typed errors of the tracking store. Callers branch on the class, never on message text.
+import { InputError } from '../errors.js';
 
 /** Base class: every error the store throws on bad input or a broken contract. */
-export class StoreError extends Error {
+export class StoreError extends InputError {
   override name = 'StoreError';
 }
 
@@ -32,4 +33,9 @@ export class DuplicateError extends StoreError {
 /** Malformed input to a store method (bad status, non-scalar param, bad metric name, bad store URL). */
 export class StoreInputError extends StoreError {
   override name = 'StoreInputError';
+}
+
+/** The database does not answer (server down, network, refused connection): not the caller's input, so exit 1. */
+export class StoreUnreachableError extends Error {
+  override name = 'StoreUnreachableError';
 }

@@ -178,6 +178,31 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+
+  // Run heartbeats (a running run unseen for long shows as lost), a per-run insertion sequence on metric points
+  // (the live stream's cursor: late and repeated steps are new points too), and the identity of each artifact
+  // file the store wrote (a hard link elsewhere is never served).
+  '0003_heartbeat_sequence': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('runs').addColumn('last_seen', 'bigint').execute();
+      await db.schema.alterTable('runs').addColumn('metric_seq', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('metrics').addColumn('seq', 'bigint').execute();
+      await db.schema.alterTable('artifacts').addColumn('file_id', 'text').execute();
+      await db.updateTable('runs').set({ last_seen: sql`coalesce(ended_at, started_at)` }).execute();
+      // Existing points in insertion order: SQLite's rowid is that order; PostgreSQL's physical order is the best there is.
+      if (isSqlite(db)) await sql`update metrics set seq = rowid`.execute(db);
+      else await sql`update metrics set seq = numbered.n from (select ctid as c, row_number() over () as n from metrics) numbered where metrics.ctid = numbered.c`.execute(db);
+      await sql`update runs set metric_seq = coalesce((select max(seq) from metrics where metrics.run_id = runs.id), 0)`.execute(db);
+      await db.schema.createIndex('metrics_by_seq').on('metrics').columns(['run_id', 'seq']).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropIndex('metrics_by_seq').execute();
+      await db.schema.alterTable('artifacts').dropColumn('file_id').execute();
+      await db.schema.alterTable('metrics').dropColumn('seq').execute();
+      await db.schema.alterTable('runs').dropColumn('metric_seq').execute();
+      await db.schema.alterTable('runs').dropColumn('last_seen').execute();
+    },
+  },
 };
 
 function isSqlite(db: Kysely<any>): boolean {

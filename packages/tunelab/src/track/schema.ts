@@ -40,6 +40,10 @@ export interface RunsTable {
   stop_requested: string | null;
   /** Last sequence number handed to a log chunk (run_logs.seq). */
   log_seq: number;
+  /** Last sequence number handed to a metric point (metrics.seq). */
+  metric_seq: number;
+  /** When the run's process last showed it was alive (heartbeat or write); NULL only in rows older than 0003. */
+  last_seen: number | null;
 }
 
 export interface RunTagsTable {
@@ -54,6 +58,8 @@ export interface MetricsTable {
   step: number;
   value: number | null; // NULL stores NaN (SQLite cannot hold NaN)
   wall_time: number;
+  /** Insertion sequence within the run (1, 2, …, in commit order): the live stream's cursor. */
+  seq: number | null;
 }
 
 /** One row per (run, metric name), kept current on every append, so run lists never scan `metrics`. */
@@ -102,6 +108,8 @@ export interface ArtifactsTable {
   name: string; // path relative to the run's artifacts folder, '/'-separated
   size: number;
   created_at: number;
+  /** `<device>:<inode>` of the file the store wrote or linked: the server serves a multiply-linked file only if it is this one. */
+  file_id: string | null;
 }
 
 export interface SweepsTable {

@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import * as torch from '@tunelab/torch';
 import type { optim, Tensor } from '@tunelab/torch';
 import { TrainInputError } from './errors.js';
+import type { Schedule } from './schedule.js';
 
 export interface BestMetric {
   metric: string;
   value: number;
   step: number;
+  /** That evaluation's eval_loss, which breaks ties of the metric (lower wins). */
+  loss?: number;
 }
 
 /** Where the loop stands; saved at step boundaries (never inside a gradient-accumulation group). */
@@ -44,6 +47,8 @@ interface StateFile {
   format: 'tunelab-trainer-state/1';
   state: TrainerState;
   resumeKey: ResumeKey;
+  /** The learning-rate schedule the run was on (absent in checkpoints written before it was recorded). */
+  schedule?: Schedule;
   rng: { cpu: string; cuda: string | null };
   optimizer: { steps: number[]; paramGroups: OptimizerStateDict['paramGroups'] };
 }
@@ -51,6 +56,7 @@ interface StateFile {
 export interface CheckpointContents {
   state: TrainerState;
   resumeKey: ResumeKey;
+  schedule: Schedule;
   /** Writes the loadable model folder (savePretrained of model and tokenizer) into `dir`. */
   saveModel: (dir: string) => Promise<void> | void;
   optimizer: OptimizerStateDict;
@@ -87,6 +93,7 @@ export async function saveCheckpoint(outputDir: string, contents: CheckpointCont
     format: 'tunelab-trainer-state/1',
     state: contents.state,
     resumeKey: contents.resumeKey,
+    schedule: contents.schedule,
     rng: {
       cpu: Buffer.from(torch.getRngState('cpu')).toString('base64'),
       cuda: contents.cudaRng ? Buffer.from(torch.getRngState('cuda')).toString('base64') : null,
@@ -103,6 +110,7 @@ export interface LoadedCheckpoint {
   dir: string;
   state: TrainerState;
   resumeKey: ResumeKey;
+  schedule: Schedule | null;
   /** Model weights by parameter name. */
   weights: Map<string, Tensor>;
   optimizer: OptimizerStateDict;
@@ -133,6 +141,7 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
     dir,
     state: file.state,
     resumeKey: file.resumeKey,
+    schedule: file.schedule ?? null,
     weights,
     optimizer: { state, paramGroups: file.optimizer.paramGroups },
     rng: {
@@ -154,6 +163,15 @@ export function listCheckpoints(outputDir: string): { step: number; dir: string 
 
 export function latestCheckpoint(outputDir: string): string | null {
   return listCheckpoints(outputDir).at(-1)?.dir ?? null;
+}
+
+/**
+ * Deletes the oldest checkpoints so that at most `limit` remain (HF's save_total_limit). The best weights are not
+ * among them: they live in best-model/, so no checkpoint needs keeping for them.
+ */
+export function pruneCheckpoints(outputDir: string, limit: number): void {
+  const all = listCheckpoints(outputDir);
+  for (const { dir } of all.slice(0, Math.max(0, all.length - limit))) rmSync(dir, { recursive: true, force: true });
 }
 
 /** Removes what a killed save left behind (`checkpoint-N.tmp-PID`). */

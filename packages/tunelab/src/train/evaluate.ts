@@ -1,21 +1,22 @@
 // Scoring a model on evaluation splits (during and after training), and the `tunelab eval` / `tunelab predict` jobs
 // on a saved model: they read the labels and head from the model folder and refuse a model without the task's head.
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import * as torch from '@tunelab/torch';
 import type { PreTrainedModel } from '../models/pretrained.js';
 import {
   TASKS, checkModelHead, headOutputs, checkTaskFlags, loadModelForTask, prepareTaskData, preparePredictionData,
-  prepareTextPrediction, readModelHead,
+  prepareTextPrediction, readModelHead, isFillMaskTask,
   splitBatches, type EvalSplit, type ModelHeadInfo, type TaskName,
 } from '../tasks.js';
+import { mlmOptions, predictFillMask } from '../tasks/mlm.js';
+import { SEQUENCE_TASKS, readsTextPairs, type SequenceTask } from '../tasks/sequence.js';
 import { AutoTokenizer } from '../tokenizers/auto.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { checkPredictArgs, type EvalArgs, type PredictArgs } from './args.js';
 import { TrainConfigError } from './errors.js';
 import { runInference, type InferenceOptions, type TrainableModel } from './inference.js';
-import { METRICS_FILE, predictionsPath, writeJsonAtomic, writeJsonLinesAtomic } from './output.js';
-import { resolveDevice, resolvePrecision } from './precision.js';
+import { METRICS_FILE, STDOUT_PATH, isStreamTarget, predictionsPath, writeJsonAtomic, writeJsonLinesAtomic } from './output.js';
+import { computeThreads, resolveDevice, resolvePrecision, type ComputeDevice, type Precision } from './precision.js';
 
 export interface EvalSettings extends InferenceOptions {
   batchSize: number;
@@ -31,7 +32,7 @@ export interface SplitEvaluation {
 export function evaluateSplit(model: TrainableModel, tokenizer: Tokenizer, split: EvalSplit,
   settings: EvalSettings): SplitEvaluation {
   const batches = splitBatches(split, settings.batchSize, tokenizer.padTokenId);
-  const result = runInference(model, batches, settings);
+  const result = runInference(model, batches, { ...settings, outputs: split.outputs });
   const { metrics, records } = split.score(result);
   const named: Record<string, number> = {};
   if (result.loss !== null) named[`eval_loss${split.metricSuffix}`] = result.loss;
@@ -68,7 +69,7 @@ interface SavedModelSession {
 /** Model, tokenizer and labels of a fine-tuned model folder, checked against the task. */
 async function openSavedModel(args: EvalArgs | PredictArgs): Promise<SavedModelSession> {
   checkTaskFlags(args.task, args);
-  torch.setNumThreads(args.threads ?? availableParallelism());
+  torch.setNumThreads(computeThreads(args.threads));
   const device = resolveDevice(args.device);
   const precision = resolvePrecision(args.precision, device);
   const head = await readModelHead(args.model);
@@ -77,6 +78,24 @@ async function openSavedModel(args: EvalArgs | PredictArgs): Promise<SavedModelS
   const tokenizer = await AutoTokenizer.fromPretrained(args.model);
   const model = await loadModelForTask(args.task, args.model, { labels: null, fromScratch: false, device });
   return { model, tokenizer, labels: head.labels, settings: { device, precision, batchSize: args.evalBatchSize ?? 64 } };
+}
+
+/** What a caller may watch while a saved model runs: batches done, and warnings about the input. */
+export interface InferenceHooks {
+  onBatch?: (done: number, total: number) => void;
+  onWarning?: (text: string) => void;
+}
+
+/** An inline example that does not fit the task: one text for a pair task, a pair for a single-text task. */
+function inlineInputWarnings(args: PredictArgs): string[] {
+  const pairs = isSequenceTask(args.task) ? readsTextPairs(args.task) : false;
+  if (args.textPair !== undefined && pairs === false) {
+    return [`--task ${args.task} reads one text: --text-pair is ${isSequenceTask(args.task) ? 'encoded as a second segment the model was not trained on' : 'ignored'}`];
+  }
+  if (args.text !== undefined && args.textPair === undefined && pairs === true) {
+    return [`--task ${args.task} was trained on sentence pairs: give the second one with --text-pair (predicting from one text)`];
+  }
+  return [];
 }
 
 /** A GLUE or regression model must have the task's number of outputs. */
@@ -88,62 +107,96 @@ function checkLabelCount(task: TaskName, model: string, head: ModelHeadInfo): vo
   }
 }
 
-export interface EvalResult {
+/** Where and how a saved model ran: every eval/predict output says it. */
+export interface InferenceSetup {
+  device: ComputeDevice;
+  precision: Precision;
+}
+
+export interface EvalResult extends InferenceSetup {
   metrics: Record<string, number>;
   /** Where metrics.json and predictions went (only with --output-dir). */
   outputDir: string | null;
 }
 
+function isSequenceTask(task: TaskName): task is SequenceTask {
+  return (SEQUENCE_TASKS as readonly string[]).includes(task);
+}
+
 /** `tunelab eval`: metrics of a saved model on validation data (files, or the task's Hub data set). */
-export async function evaluateSavedModel(args: EvalArgs): Promise<EvalResult> {
+export async function evaluateSavedModel(args: EvalArgs, onBatch?: (done: number, total: number) => void): Promise<EvalResult> {
   const session = await openSavedModel(args);
   try {
     const data = await prepareTaskData(args.task, session.tokenizer, {
       ...args, maxSeqLength: args.maxSeqLength ?? TASKS[args.task].defaultMaxSeqLength, docStride: args.docStride ?? 128,
-      labels: session.labels, withTrain: false, qa: args,
+      labels: session.labels, withTrain: false, qa: args, mlm: mlmOptions(args),
     });
     if (data.evalSplits.length === 0) throw new TrainConfigError(`--task ${args.task}: needs --validation-file`);
-    const evaluations = evaluateAll(session.model, session.tokenizer, data.evalSplits, session.settings);
+    const evaluations = evaluateAll(session.model, session.tokenizer, data.evalSplits, { ...session.settings, onBatch });
     const metrics = mergedMetrics(evaluations);
-    if (!args.outputDir) return { metrics, outputDir: null };
+    const setup = { device: session.settings.device, precision: session.settings.precision };
+    if (!args.outputDir) return { metrics, outputDir: null, ...setup };
     const outputDir = resolve(args.outputDir);
     writePredictions(outputDir, evaluations);
     writeJsonAtomic(resolve(outputDir, METRICS_FILE), metrics);
-    return { metrics, outputDir };
+    return { metrics, outputDir, ...setup };
   } finally {
     session.model.dispose();
   }
 }
 
-export interface PredictResult {
-  /** The JSONL file written; null for inline --text (the record is in `records`). */
+export interface PredictResult extends InferenceSetup {
+  /** The JSONL file written; null when the records go to stdout (in `records`): inline --text, no --output, `-`. */
   output: string | null;
   count: number;
-  /** The prediction of inline --text; empty for file input. */
+  /** The predictions for stdout; empty when they went to a file. */
   records: Record<string, unknown>[];
   /** Scores when the input carried labels, else empty. */
   metrics: Record<string, number>;
 }
 
-/** `tunelab predict`: one JSON line per input example (QA: answer text, span and score), or inline --text. */
-export async function predictWithSavedModel(args: PredictArgs): Promise<PredictResult> {
+/**
+ * `tunelab predict`: one JSON line per input example (QA: answer text, span and score), or the prediction of one
+ * inline example (--text [--text-pair], or --question --context), without an id.
+ */
+export async function predictWithSavedModel(args: PredictArgs, hooks: InferenceHooks = {}): Promise<PredictResult> {
   checkPredictArgs(args);
   const session = await openSavedModel(args);
   try {
     const maxSeqLength = args.maxSeqLength ?? TASKS[args.task].defaultMaxSeqLength;
-    const split = args.text !== undefined
-      ? await prepareTextPrediction(args.task, session.tokenizer, { text: args.text, textPair: args.textPair },
-        { maxSeqLength, labels: session.labels })
+    const docStride = args.docStride ?? 128;
+    const inline = args.input === undefined;
+    if (inline) for (const warning of inlineInputWarnings(args)) hooks.onWarning?.(warning);
+    if (isFillMaskTask(args.task)) {
+      const records = await predictFillMask(session.model, session.tokenizer,
+        { text: args.text, file: args.input, textColumn: args.textColumn }, { topK: args.topK, maxSeqLength });
+      return writePredictionRecords(args, records, {}, session.settings);
+    }
+    const split = inline
+      ? await prepareTextPrediction(args.task, session.tokenizer,
+        { text: args.text, textPair: args.textPair, question: args.question, context: args.context },
+        { maxSeqLength, labels: session.labels, docStride, qa: args })
       : await preparePredictionData(args.task, session.tokenizer, args.input!, {
-        ...args, maxSeqLength, docStride: args.docStride ?? 128, labels: session.labels, qa: args,
+        ...args, maxSeqLength, docStride, labels: session.labels, qa: args,
       });
-    const { metrics, records } = evaluateSplit(session.model, session.tokenizer, split, session.settings);
+    const evaluation = evaluateSplit(session.model, session.tokenizer, split, { ...session.settings, onBatch: hooks.onBatch });
+    const { metrics } = evaluation;
+    const records = inline ? evaluation.records.map(({ id: _id, ...record }) => record) : evaluation.records;
     const scores = split.labeled ? metrics : {};
-    if (args.output === undefined) return { output: null, count: records.length, records, metrics: scores };
-    const output = resolve(args.output);
-    writeJsonLinesAtomic(output, records);
-    return { output, count: records.length, records: [], metrics: scores };
+    return writePredictionRecords(args, records, scores, session.settings);
   } finally {
     session.model.dispose();
   }
+}
+
+/** Prediction records onto stdout (returned) or into --output. */
+function writePredictionRecords(args: PredictArgs, records: Record<string, unknown>[], scores: Record<string, number>,
+  settings: EvalSettings): PredictResult {
+  const setup = { device: settings.device, precision: settings.precision };
+  if (args.output === undefined || args.output === STDOUT_PATH) {
+    return { output: null, count: records.length, records, metrics: scores, ...setup };
+  }
+  const output = isStreamTarget(args.output) ? args.output : resolve(args.output);
+  writeJsonLinesAtomic(output, records);
+  return { output, count: records.length, records: [], metrics: scores, ...setup };
 }

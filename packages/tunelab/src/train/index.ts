@@ -23,7 +23,8 @@ export {
   evaluateSplit, evaluateAll, mergedMetrics, writePredictions, evaluateSavedModel, predictWithSavedModel,
   type EvalSettings, type SplitEvaluation, type EvalResult, type PredictResult,
 } from './evaluate.js';
-export { createReporter, chooseReporterMode, metricsTable, type Reporter, type ReporterMode, type RunSummary } from './progress.js';
+export { createReporter, chooseReporterMode, type Reporter, type ReporterMode, type RunSummary } from './progress.js';
+export { metricsTable } from '../format.js';
 export { openTracker, type Tracker, type TrackingOptions } from './tracking.js';
 export { runDemo, type DemoOptions } from './demo.js';
-export { TrainConfigError, TrainInputError, isBadInput } from './errors.js';
+export { TrainConfigError, TrainInputError } from './errors.js';

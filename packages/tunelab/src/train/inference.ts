@@ -4,24 +4,15 @@ import type { Tensor } from '@tunelab/torch';
 import type { Batch } from '../data/collate.js';
 import type { EncoderInputs, PreTrainedModel } from '../models/pretrained.js';
 import { shardRange } from '../distributed/sharding.js';
+import type { BatchOutputs, HostArray, InferenceResult } from '../tasks/types.js';
 import { withAutocast, type ComputeDevice, type Precision } from './precision.js';
+
+export type { BatchOutputs, HostArray, InferenceResult };
 
 export type { Batch };
 
 /** The model surface the trainer uses: every head of models/ (a PreTrainedModel) has it. */
 export type TrainableModel = PreTrainedModel;
-
-/** A model output copied to the CPU as float32. */
-export interface HostArray {
-  data: Float32Array;
-  shape: number[];
-}
-
-export interface BatchOutputs {
-  batch: Batch;
-  /** Every tensor output but the loss (`logits`, or `start_logits` and `end_logits`). */
-  outputs: Record<string, HostArray>;
-}
 
 /** Typed arrays → tensors on `device`: ids as int64, class labels as int64, regression targets as float32. */
 export function toModelInputs(batch: Batch, device: ComputeDevice, withLabels: boolean): EncoderInputs & Record<string, Tensor> {
@@ -41,17 +32,12 @@ export function toModelInputs(batch: Batch, device: ComputeDevice, withLabels: b
   }
   if (batch.start_positions) inputs.start_positions = ids(batch.start_positions, [b]);
   if (batch.end_positions) inputs.end_positions = ids(batch.end_positions, [b]);
+  if (batch.next_sentence_label) inputs.next_sentence_label = ids(batch.next_sentence_label, [b]);
   return inputs;
 }
 
 function hasLabels(batch: Batch): boolean {
   return batch.labels !== undefined || batch.start_positions !== undefined;
-}
-
-export interface InferenceResult {
-  /** Mean loss over examples (batch losses weighted by batch size), or null when the batches carry no labels. */
-  loss: number | null;
-  batches: BatchOutputs[];
 }
 
 /** Ranks that share an evaluation: each runs its part of the batches, and every rank receives every part. */
@@ -66,6 +52,10 @@ export interface InferenceOptions {
   precision: Precision;
   /** Spread the batches over these ranks (contiguous parts, so gathering in rank order keeps the batch order). */
   group?: InferenceGroup;
+  /** Called after each batch this process ran (a progress bar). */
+  onBatch?: (done: number, total: number) => void;
+  /** Outputs to copy to the host (default all): an MLM evaluation needs only the loss, not B × T × V logits. */
+  outputs?: readonly string[];
 }
 
 /** What one process computed: outputs of its batches and the loss sum behind the mean. */
@@ -102,12 +92,13 @@ function runLocal(model: TrainableModel, batches: Batch[], opts: InferenceOption
         }
         const outputs: Record<string, HostArray> = {};
         for (const [name, value] of Object.entries(out)) {
-          if (name === 'loss' || !value) continue;
+          if (name === 'loss' || !value || (opts.outputs && !opts.outputs.includes(name))) continue;
           const host = value.detach().float().cpu();
           outputs[name] = { data: host.toTypedArray() as Float32Array, shape: host.shape };
         }
         result.outputs.push(outputs);
       });
+      opts.onBatch?.(result.outputs.length, batches.length);
     }
   });
   return result;

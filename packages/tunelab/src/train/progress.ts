@@ -1,6 +1,7 @@
 // What a person (or a program) sees while training: a cli-progress bar on a terminal, plain periodic lines when
 // stdout is not a TTY, JSON lines with `--json`; and a final metrics table.
 import cliProgress from 'cli-progress';
+import { formatDuration, formatNumber, metricsTable } from '../format.js';
 import type { LogEntry } from './checkpoint.js';
 import type { ProgressInfo } from './trainer.js';
 
@@ -60,29 +61,8 @@ class Pace {
   }
 }
 
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-export function formatNumber(value: number): string {
-  if (Number.isInteger(value)) return String(value);
-  const abs = Math.abs(value);
-  return abs !== 0 && (abs < 1e-3 || abs >= 1e5) ? value.toExponential(3) : value.toFixed(4);
-}
-
 function formatMetrics(metrics: Record<string, number>): string {
   return Object.entries(metrics).map(([name, value]) => `${name} ${formatNumber(value)}`).join(' | ');
-}
-
-/** A two-column table of final metrics. */
-export function metricsTable(metrics: Record<string, number>): string {
-  const width = Math.max(6, ...Object.keys(metrics).map((k) => k.length));
-  const rows = Object.entries(metrics).map(([name, value]) => `  ${name.padEnd(width)}  ${formatNumber(value)}`);
-  return [`  ${'metric'.padEnd(width)}  value`, `  ${'-'.repeat(width)}  ${'-'.repeat(10)}`, ...rows].join('\n');
 }
 
 function resultText(result: RunSummary): string {
@@ -173,8 +153,9 @@ class BarReporter implements Reporter {
 class JsonReporter implements Reporter {
   constructor(private readonly out: NodeJS.WritableStream) {}
 
+  /** Every line carries its time (ISO 8601, UTC), as log lines do. */
   private emit(record: Record<string, unknown>): void {
-    this.out.write(`${JSON.stringify(record)}\n`);
+    this.out.write(`${JSON.stringify({ ...record, time: new Date().toISOString() })}\n`);
   }
 
   progress(): void {}
@@ -192,4 +173,28 @@ class JsonReporter implements Reporter {
   }
 
   close(): void {}
+}
+
+/** Progress of evaluation batches: `update(done, total)`; `stop()` when finished. */
+export interface EvalProgress {
+  update(done: number, total: number): void;
+  stop(): void;
+}
+
+/**
+ * A progress bar of evaluation batches on `stream` when it is a terminal (stderr, so stdout stays the result);
+ * nothing when it is not or is null (--json, pipes, logs).
+ */
+export function createEvalProgress(stream: NodeJS.WriteStream | null): EvalProgress {
+  if (!stream?.isTTY) return { update() {}, stop() {} };
+  const bar = new cliProgress.SingleBar({
+    stream, format: 'evaluating |{bar}| {value}/{total} batches | ETA {eta_formatted}', hideCursor: true, clearOnComplete: true,
+  }, cliProgress.Presets.shades_classic);
+  let started = false;
+  return {
+    update(done, total) {
+      if (!started) { bar.start(total, done); started = true; } else { bar.setTotal(total); bar.update(done); }
+    },
+    stop() { if (started) bar.stop(); },
+  };
 }

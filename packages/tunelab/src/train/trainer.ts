@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import * as torch from '@tunelab/torch';
 import { nn, optim, type Tensor } from '@tunelab/torch';
 import {
-  loadCheckpoint, resumeKeyDifferences, saveCheckpoint,
+  loadCheckpoint, pruneCheckpoints, resumeKeyDifferences, saveCheckpoint,
   type BestMetric, type LogEntry, type ResumeKey, type TrainerState,
 } from './checkpoint.js';
 import { TrainInputError } from './errors.js';
 import { noDecayParameterNames } from '../models/modules.js';
 import { toModelInputs, type Batch, type TrainableModel } from './inference.js';
 import { LossScaler, withAutocast, type ComputeDevice, type Precision } from './precision.js';
+import { createProfiler, type Profiler, type TrainingProfile } from './profile.js';
 import { lrMultiplier, warmupSteps, type Schedule, type SchedulerName } from './schedule.js';
 
 export interface TrainerOptions {
@@ -31,15 +32,22 @@ export interface TrainerOptions {
   device: ComputeDevice;
   precision: Precision;
   evalEvery: number | 'epoch';
-  saveEvery: number | 'epoch';
+  /** Checkpoint every N steps, at each epoch's end, or never (null: `--save-strategy no`). */
+  saveEvery: number | 'epoch' | null;
+  /** Keep at most this many checkpoints, deleting the oldest (HF's save_total_limit); absent: keep all. */
+  saveTotalLimit?: number;
   logEvery: number;
   earlyStoppingPatience?: number;
-  /** e.g. { name: 'eval_f1', greaterIsBetter: true }; the best evaluation's weights become the final model. */
+  /** e.g. { name: 'eval_f1', greaterIsBetter: true }: which evaluation is the best (ties: lower eval_loss, then earlier). */
   metricForBest: { name: string; greaterIsBetter: boolean };
+  /** The best evaluation's weights become the final model (HF's load_best_model_at_end); default off: the last weights. */
+  loadBestModelAtEnd?: boolean;
   /** A checkpoint folder to continue from. */
   resumeFrom?: string | null;
   /** Settings that must match the checkpoint's (batch size, seed, data …). */
   resumeKey: ResumeKey;
+  /** Time each part of the loop (train/profile.ts; on CUDA with a device sync per part): TrainResult.profile. */
+  profile?: boolean;
 }
 
 /**
@@ -80,20 +88,35 @@ export interface TrainerSetup {
   onLog?: (entry: LogEntry) => void;
   onProgress?: (info: ProgressInfo) => void;
   onCheckpoint?: (dir: string) => void;
+  /**
+   * Told once (rank 0) after the setup was accepted (data, resume checkpoint, schedule) and before the first step, how
+   * long the run is planned to be; awaited, so the caller can create its outputs only once nothing can refuse the run.
+   */
+  onPlan?: (plan: TrainingPlan) => void | Promise<void>;
   /** Asked after every step; a reason (e.g. a stop requested from the dashboard) ends training there. */
   stopRequested?: () => string | null;
   distributed?: Distributed;
 }
 
+export interface TrainingPlan {
+  totalSteps: number;
+  stepsPerEpoch: number;
+  epochs: number;
+}
+
 export interface TrainResult {
   state: TrainerState;
   totalSteps: number;
+  /** The evaluation whose weights the model holds at the end (loadBestModelAtEnd); null: the last step's weights. */
+  loadedBest: BestMetric | null;
   /** Seconds spent in this call and every run it resumed. */
   trainRuntimeS: number;
   trainSamplesPerSecond: number;
   stoppedEarly: boolean;
   /** Why training ended before its last step when someone asked it to; null otherwise. */
   stopReason: string | null;
+  /** Where the wall time went (options.profile); null when not profiled. */
+  profile: TrainingProfile | null;
 }
 
 export const BEST_MODEL_DIR = 'best-model';
@@ -113,19 +136,23 @@ export function createOptimizer(model: TrainableModel, lr: number, weightDecay: 
 
 export async function train(setup: TrainerSetup): Promise<TrainResult> {
   const { model, options: opts, distributed } = setup;
+  const profiler = createProfiler(opts.profile ?? false, opts.device);
   const isMain = (distributed?.rank ?? 0) === 0;
   const worldSize = distributed?.worldSize ?? 1;
-  const optimizer = createOptimizer(model, opts.lr, opts.weightDecay, opts.device);
+  const optimizer = profiler.time('setup', () => createOptimizer(model, opts.lr, opts.weightDecay, opts.device));
   const params = optimizer.paramGroups.flatMap((group) => group.params);
   const scaler = opts.precision === 'fp16' ? new LossScaler() : null;
-  const state = opts.resumeFrom ? restore(opts.resumeFrom, model, optimizer, scaler, opts) : freshState();
 
-  const batchesPerEpoch = setup.trainBatches(0).length;
+  // Epoch 0's batches are collated once: they give the epoch length, and the loop reuses them if it starts there.
+  let firstEpochBatches: Batch[] | null = profiler.time('data', () => setup.trainBatches(0));
+  const batchesPerEpoch = firstEpochBatches.length;
   if (batchesPerEpoch === 0) throw new TrainInputError('the training set produced no batches');
   const stepsPerEpoch = Math.ceil(batchesPerEpoch / opts.gradAccum);
   const totalSteps = opts.maxSteps ?? Math.ceil(opts.epochs * stepsPerEpoch);
   const epochs = Math.ceil(totalSteps / stepsPerEpoch);
   const schedule: Schedule = { name: opts.scheduler, totalSteps, warmupSteps: warmupSteps(totalSteps, opts) };
+  const state = profiler.time('setup', () => opts.resumeFrom ? restore(opts.resumeFrom, model, optimizer, scaler, opts, schedule) : freshState());
+  if (isMain) await setup.onPlan?.({ totalSteps, stepsPerEpoch, epochs });
 
   const startedAt = performance.now();
   const runtimeBefore = state.trainRuntimeS;
@@ -138,17 +165,20 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
 
   model.train();
   for (let epoch = state.epoch; epoch < epochs && state.globalStep < totalSteps && !stoppedEarly && !stopReason; epoch++) {
-    const batches = setup.trainBatches(epoch);
+    const batches = epoch === 0 && firstEpochBatches ? firstEpochBatches : profiler.time('data', () => setup.trainBatches(epoch));
+    firstEpochBatches = null;
+    profiler.epochBatches(epoch, batches);
     for (let i = state.batchInEpoch; i < batches.length && state.globalStep < totalSteps; i++) {
       // One optimizer step = one group of `gradAccum` micro-batches (the epoch's last group may be shorter).
       const groupStart = i - (i % opts.gradAccum);
       const groupSize = Math.min(opts.gradAccum, batches.length - groupStart);
-      pending.addMicroBatch(microStep(model, batches[i], groupSize, opts, scaler));
+      pending.addMicroBatch(microStep(model, batches[i], groupSize, opts, scaler, profiler));
       if (i + 1 < groupStart + groupSize) continue;
 
       await distributed?.allReduceGradients(params);
       lastLr = opts.lr * lrMultiplier(schedule, state.globalStep);
-      pending.endStep(optimizerStep(optimizer, params, lastLr, opts.maxGradNorm, scaler));
+      pending.endStep(optimizerStep(optimizer, params, lastLr, opts.maxGradNorm, scaler, profiler));
+      profiler.endStep(batches.slice(groupStart, i + 1));
       state.globalStep += 1;
       state.samplesSeen += sumBatchSizes(batches, groupStart, i + 1) * worldSize;
       const epochDone = i + 1 === batches.length;
@@ -156,44 +186,53 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
       const epochFloat = epoch + (i + 1) / batches.length;
 
       const logNow = state.globalStep % opts.logEvery === 0 || state.globalStep === totalSteps;
-      if (logNow) {
+      if (logNow) profiler.time('logging', () => {
         const gradNorm = pending.flushInto(state.lossesSinceLog);
         loggedLoss = mean(state.lossesSinceLog);
         const metrics = { train_loss: loggedLoss, learning_rate: lastLr, grad_norm: gradNorm };
         state.lossesSinceLog = [];
         state.logHistory.push({ step: state.globalStep, epoch: epochFloat, metrics });
         if (isMain) setup.onLog?.({ step: state.globalStep, epoch: epochFloat, metrics });
-      }
-      if (isMain) setup.onProgress?.({ epoch: epochFloat, step: state.globalStep, totalSteps, loss: loggedLoss, lr: lastLr });
+      });
+      if (isMain) profiler.time('logging', () => setup.onProgress?.({ epoch: epochFloat, step: state.globalStep, totalSteps, loss: loggedLoss, lr: lastLr }));
 
-      const due = (every: number | 'epoch') => (every === 'epoch' ? epochDone : state.globalStep % every === 0);
+      const due = (every: number | 'epoch' | null) => (every === 'epoch' ? epochDone : every !== null && state.globalStep % every === 0);
       // Every rank evaluates (its part of the eval set, then everyone's outputs): same metrics, same stopping decision.
-      if (setup.evaluate && due(opts.evalEvery)) stoppedEarly = await evaluateNow(setup, state, epochFloat, isMain);
-      if (isMain && due(opts.saveEvery)) {
+      if (setup.evaluate && due(opts.evalEvery)) {
+        stoppedEarly = await profiler.timeAsync('evaluation', () => evaluateNow(setup, state, epochFloat, isMain));
+      }
+      if (isMain && due(opts.saveEvery)) await profiler.timeAsync('checkpoint', async () => {
         state.trainRuntimeS = elapsed();
         state.lossScaler = scaler?.stateDict() ?? null;
         pending.flushInto(state.lossesSinceLog); // the checkpoint holds every loss of the log window so far
         const dir = await saveCheckpoint(opts.outputDir, {
-          state, resumeKey: opts.resumeKey, saveModel: setup.saveModel,
+          state, resumeKey: opts.resumeKey, schedule, saveModel: setup.saveModel,
           optimizer: optimizer.stateDict(), cudaRng: opts.device === 'cuda',
         });
         setup.onCheckpoint?.(dir);
-      }
+        if (opts.saveTotalLimit !== undefined) pruneCheckpoints(opts.outputDir, opts.saveTotalLimit);
+      });
       // Across ranks, agreeing costs a collective (a GPU sync on NCCL): ranks agree at log steps only.
-      if (!distributed || logNow) stopReason = agreedStopReason(setup.stopRequested?.() ?? null, distributed);
+      if (!distributed || logNow) {
+        stopReason = profiler.time('logging', () => agreedStopReason(setup.stopRequested?.() ?? null, distributed));
+      }
       if (stoppedEarly || stopReason) break;
-      await new Promise((resolve) => setImmediate(resolve)); // let tracking writes and progress rendering run
+      // Let tracking writes and progress rendering run.
+      await profiler.timeAsync('logging', () => new Promise((resolve) => setImmediate(resolve)));
     }
   }
 
   pending.dispose();
-  if (state.best) {
-    if (isMain) restoreBestModel(model, opts.outputDir, state.best);
-    distributed?.broadcastParameters(params); // the best weights live in rank 0's output folder
+  const loadedBest = opts.loadBestModelAtEnd && state.best ? state.best : null;
+  if (loadedBest) {
+    profiler.time('checkpoint', () => {
+      if (isMain) restoreBestModel(model, opts.outputDir, state.best!);
+      distributed?.broadcastParameters(params); // the best weights live in rank 0's output folder
+    });
   }
   state.trainRuntimeS = elapsed();
   return {
-    state, totalSteps, stoppedEarly, stopReason,
+    state, totalSteps, loadedBest, stoppedEarly, stopReason, profile: profiler.finish(),
     trainRuntimeS: state.trainRuntimeS,
     trainSamplesPerSecond: state.samplesSeen / Math.max(state.trainRuntimeS, 1e-9),
   };
@@ -204,14 +243,19 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
  * average. Returns the micro-batch's (undivided) loss, still on the device.
  */
 function microStep(
-  model: TrainableModel, batch: Batch, groupSize: number, opts: TrainerOptions, scaler: LossScaler | null,
+  model: TrainableModel, batch: Batch, groupSize: number, opts: TrainerOptions, scaler: LossScaler | null, profiler: Profiler,
 ): Tensor {
   return torch.scope(() => {
-    const out = withAutocast(opts.precision, opts.device, () => model.forward(toModelInputs(batch, opts.device, true)));
-    if (!out.loss) throw new TrainInputError('the model returned no loss: the training batch carries no labels');
-    const loss = out.loss.float();
-    const share = loss.div(groupSize);
-    (scaler ? scaler.scaleLoss(share) : share).backward();
+    const inputs = profiler.time('copy', () => toModelInputs(batch, opts.device, true));
+    const loss = profiler.time('forward', () => {
+      const out = withAutocast(opts.precision, opts.device, () => model.forward(inputs));
+      if (!out.loss) throw new TrainInputError('the model returned no loss: the training batch carries no labels');
+      return out.loss.float();
+    });
+    profiler.time('backward', () => {
+      const share = loss.div(groupSize);
+      (scaler ? scaler.scaleLoss(share) : share).backward();
+    });
     return torch.keep(loss.detach());
   });
 }
@@ -221,13 +265,17 @@ function microStep(
  * on the device (fp16 reads it at once: a non-finite norm skips the step).
  */
 function optimizerStep(
-  optimizer: optim.AdamW, params: Tensor[], lr: number, maxGradNorm: number, scaler: LossScaler | null,
+  optimizer: optim.AdamW, params: Tensor[], lr: number, maxGradNorm: number, scaler: LossScaler | null, profiler: Profiler,
 ): Tensor {
-  scaler?.unscaleGradients(params);
-  const gradNorm = torch.keep(nn.utils.clipGradNorm(params, maxGradNorm > 0 ? maxGradNorm : Number.POSITIVE_INFINITY));
-  for (const group of optimizer.paramGroups) group.lr = lr;
-  if (!scaler || scaler.update(gradNorm.item())) optimizer.step();
-  optimizer.zeroGrad();
+  const gradNorm = profiler.time('clip', () => {
+    scaler?.unscaleGradients(params);
+    return torch.keep(nn.utils.clipGradNorm(params, maxGradNorm > 0 ? maxGradNorm : Number.POSITIVE_INFINITY));
+  });
+  profiler.time('optimizer', () => {
+    for (const group of optimizer.paramGroups) group.lr = lr;
+    if (!scaler || scaler.update(gradNorm.item())) optimizer.step();
+    optimizer.zeroGrad();
+  });
   return gradNorm;
 }
 
@@ -294,7 +342,8 @@ async function evaluateNow(setup: TrainerSetup, state: TrainerState, epoch: numb
   const entry: LogEntry = { step: state.globalStep, epoch, metrics };
   state.logHistory.push(entry);
   if (isMain) setup.onLog?.(entry);
-  if (updateBest(state, metrics, setup.options) && isMain) await saveBestModel(setup, state.best!);
+  const newBest = updateBest(state, metrics, setup.options);
+  if (newBest && isMain && setup.options.loadBestModelAtEnd) await saveBestModel(setup, state.best!);
   const patience = setup.options.earlyStoppingPatience;
   return patience !== undefined && state.evalsWithoutImprovement >= patience;
 }
@@ -308,23 +357,35 @@ function agreedStopReason(local: string | null, distributed: Distributed | undef
   return distributed.anyRank(local !== null) ? local ?? 'another rank asked to stop' : null;
 }
 
-/** Records a new best (strictly better, as HF's early stopping) and counts evaluations without improvement. */
+/**
+ * Records a new best and counts evaluations without one (early stopping's patience). Better = a strictly better
+ * metric; on a tie, a strictly lower eval_loss (accuracy 1.0 at loss 0.24 and at 0.02: the second wins); on a tie of
+ * both, the earlier evaluation stays.
+ */
 function updateBest(state: TrainerState, metrics: Record<string, number>, opts: TrainerOptions): boolean {
   const { name, greaterIsBetter } = opts.metricForBest;
   const value = metrics[name];
   if (value === undefined) {
     throw new TrainInputError(`--metric-for-best ${name}: evaluation produced ${Object.keys(metrics).join(', ')}`);
   }
-  // NaN (e.g. Pearson of a constant prediction) is never an improvement.
-  const better = !Number.isNaN(value)
-    && (state.best === null || (greaterIsBetter ? value > state.best.value : value < state.best.value));
+  const loss = name === 'eval_loss' ? undefined : metrics.eval_loss; // the tie-breaker, when it is not the metric
+  const candidate: BestMetric = { metric: name, value, step: state.globalStep, ...(loss === undefined ? {} : { loss }) };
+  const better = isBetterEvaluation(candidate, state.best, greaterIsBetter);
   if (better) {
-    state.best = { metric: name, value, step: state.globalStep };
+    state.best = candidate;
     state.evalsWithoutImprovement = 0;
   } else {
     state.evalsWithoutImprovement += 1;
   }
   return better;
+}
+
+export function isBetterEvaluation(candidate: BestMetric, best: BestMetric | null, greaterIsBetter: boolean): boolean {
+  // NaN (e.g. Pearson of a constant prediction) is never an improvement.
+  if (Number.isNaN(candidate.value)) return false;
+  if (best === null) return true;
+  if (candidate.value !== best.value) return greaterIsBetter ? candidate.value > best.value : candidate.value < best.value;
+  return candidate.loss !== undefined && best.loss !== undefined && candidate.loss < best.loss;
 }
 
 async function saveBestModel(setup: TrainerSetup, best: BestMetric): Promise<void> {
@@ -368,16 +429,36 @@ function freshState(): TrainerState {
 
 function restore(
   dir: string, model: TrainableModel, optimizer: optim.AdamW, scaler: LossScaler | null, opts: TrainerOptions,
+  schedule: Schedule,
 ): TrainerState {
   const checkpoint = loadCheckpoint(dir);
   const differences = resumeKeyDifferences(checkpoint.resumeKey, opts.resumeKey);
   if (differences.length > 0) {
     throw new TrainInputError(`${dir}: cannot resume with different settings (${differences.join('; ')})`);
   }
+  const scheduleChange = checkpoint.schedule && scheduleChangeProblem(checkpoint.schedule, schedule);
+  if (scheduleChange) throw new TrainInputError(`${dir}: cannot resume: ${scheduleChange}`);
   copyWeights(model, checkpoint.weights, dir);
   optimizer.loadStateDict(checkpoint.optimizer);
   if (scaler && checkpoint.state.lossScaler) scaler.loadStateDict(checkpoint.state.lossScaler);
   torch.setRngState(checkpoint.rng.cpu, 'cpu');
   if (checkpoint.rng.cuda && opts.device === 'cuda') torch.setRngState(checkpoint.rng.cuda, 'cuda');
   return checkpoint.state;
+}
+
+/**
+ * Why a resumed run's schedule would give already-taken steps another learning rate; null when it would not. More
+ * epochs (or max steps) are fine where the rate does not depend on the total: a constant schedule with warmup given
+ * in steps. Linear and cosine decay, and a warmup ratio, scale with the total, so the total is locked there.
+ */
+export function scheduleChangeProblem(saved: Schedule, now: Schedule): string | null {
+  if (saved.totalSteps === now.totalSteps && saved.warmupSteps === now.warmupSteps && saved.name === now.name) return null;
+  const total = `${saved.totalSteps} → ${now.totalSteps} total steps`;
+  if (saved.name !== now.name) return `scheduler: ${saved.name} → ${now.name}`;
+  if (saved.name !== 'constant') {
+    return `${total} (--epochs/--max-steps) would change the ${saved.name} learning-rate schedule of the steps already taken; ` +
+      'only a constant schedule can be extended';
+  }
+  if (saved.warmupSteps === now.warmupSteps) return null;
+  return `${total} changes the warmup from ${saved.warmupSteps} to ${now.warmupSteps} steps; give --warmup-steps instead of --warmup-ratio to extend a run`;
 }

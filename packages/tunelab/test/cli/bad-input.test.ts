@@ -1,10 +1,11 @@
 // Bad input → one line naming the file (and line or record) or the flag, exit code 2, and no output folder.
 // Each case is a crafted file or flag set; the expected message is written out in full where it is ours.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { GLUE, runCli, tempDir, tinyModelFolder } from '../e2e/helpers.js';
+import { openStore } from '../../src/track/store.js';
 import { tunelab } from './harness.js';
 
 const dir = tempDir('tunelab-bad-input-');
@@ -23,10 +24,18 @@ const squadOf = (answerStart: number) => JSON.stringify({ version: '1.1', data: 
 const qaModel = tinyModelFolder({ architectures: ['BertForQuestionAnswering'] });
 
 let runs = 0;
-/** Runs `tunelab train` (or another verb) into a fresh output folder and checks the one-line error and exit code 2. */
+/**
+ * Runs `tunelab train` (or another verb) into a fresh output folder and a fresh tracking store, and checks the one-line
+ * error, exit code 2, and that nothing was written: no output folder and no run row (`--no-track` is dropped, so
+ * every case would be tracked if it got that far).
+ */
 async function rejects(args: string[], expected: string | RegExp, verb = 'train'): Promise<void> {
-  const out = join(dir, `out-${runs++}`);
-  const withOutput = verb === 'train' && !args.includes('--output-dir') ? [...args, '--output-dir', out] : args;
+  const out = join(dir, `out-${runs}`);
+  const storeFile = join(dir, `store-${runs++}`, 'tunelab.db');
+  const tracked = args.filter((arg) => arg !== '--no-track');
+  const withOutput = verb !== 'train' ? args : [
+    ...tracked, ...(args.includes('--output-dir') ? [] : ['--output-dir', out]), ...(args.includes('--store') ? [] : ['--store', storeFile]),
+  ];
   const result = await tunelab([verb, ...withOutput]);
   const lines = result.stderr.trimEnd().split('\n');
   assert.equal(result.exitCode, 2, `exit code (stderr: ${result.stderr})`);
@@ -34,6 +43,18 @@ async function rejects(args: string[], expected: string | RegExp, verb = 'train'
   if (typeof expected === 'string') assert.equal(lines[0], `error: ${expected}`);
   else assert.match(lines[0], expected);
   assert.equal(existsSync(out), false, 'nothing was written');
+  assert.deepEqual(await runsIn(storeFile), [], 'no run row');
+}
+
+/** The runs of a SQLite store ([] when the file was never created). */
+async function runsIn(storeFile: string): Promise<string[]> {
+  if (!existsSync(storeFile)) return [];
+  const store = await openStore(storeFile);
+  try {
+    return (await store.listRuns()).map((run) => `${run.id} ${run.status}`);
+  } finally {
+    await store.close();
+  }
 }
 
 const glueMrpc = ['--model', model, '--task', 'glue/mrpc', '--from-scratch', '--no-track'];
@@ -104,6 +125,41 @@ describe('data files', () => {
   test('a task that needs files, given none', () =>
     rejects(['--model', model, '--task', 'ner', '--from-scratch', '--no-track'],
       '--task ner: needs --train-file (CoNLL columns or JSONL tokens/tags)'));
+  // Inputs a reliability audit found accepted silently (T10 item 18): each now fails before anything is written.
+  test('an MRPC row with a sixth column', () => {
+    const six = file('six.tsv', `${MRPC_HEADER}1\t1\t2\tthe cat sat .\ta cat sat .\t0\n`);
+    return rejects([...glueMrpc, '--train-file', six], `${six}:2: expected 5 tab-separated columns for MRPC (as the header), found 6`);
+  });
+
+  test('a NUL byte inside a row', () => {
+    const nul = file('nul.tsv', `${MRPC_HEADER}1\t1\t2\tthe cat\0 sat .\ta cat sat .\n`);
+    return rejects([...glueMrpc, '--train-file', nul],
+      `${nul}:2: NUL byte at byte offset ${Buffer.byteLength(MRPC_HEADER) + 13} (a text file has none; is it UTF-16 or binary?)`);
+  });
+
+  test('a dev label 9 in MRPC', () => {
+    const dev = file('dev9.tsv', `${MRPC_HEADER}1\t1\t2\ta .\tb .\n9\t3\t4\tc .\td .\n`);
+    return rejects([...glueMrpc, '--train-file', mrpc, '--validation-file', dev], `${dev}:3: label "9" is not one of 0, 1`);
+  });
+
+  test('a SQuAD v2 question with is_impossible false and no answers', () => {
+    const squad = file('v2-noanswer.json', JSON.stringify({ version: 'v2.0', data: [{ title: 't', paragraphs: [{ context: squadContext, qas: [
+      { id: 'q1', question: 'What is the capital?', is_impossible: false, answers: [{ text: 'Paris', answer_start: 0 }] },
+      { id: 'q2', question: 'Who?', is_impossible: false, answers: [] }] }] }] }));
+    return rejects(['--model', qaModel, '--task', 'squad_v2', '--from-scratch', '--no-track', '--train-file', squad],
+      `${squad}: question q2: is_impossible is false but it has no answers (an unanswerable question has is_impossible: true)`);
+  });
+
+  test('a CSV with a duplicated header name', () => {
+    const dup = file('dup.csv', 'text,label,text\ngood movie,pos,x\nbad movie,neg,y\n');
+    return rejects([...custom, '--train-file', dup], `${dup}:1: column "text" appears twice in the header`);
+  });
+
+  test('JSON lines whose labels mix 1 and "1"', () => {
+    const mixed = file('mixed.jsonl', '{"text": "good", "label": 1}\n{"text": "bad", "label": 0}\n{"text": "fine", "label": "1"}\n');
+    return rejects([...custom, '--train-file', mixed], `${mixed}:3: label "1" is a string, but the label at ${mixed}:1 is a number: use one type`);
+  });
+
 });
 
 describe('flags and config', () => {
@@ -148,7 +204,7 @@ describe('flags and config', () => {
 
   test('--text-column for a GLUE task', () =>
     rejects([...glueMrpc, '--train-file', mrpc, '--text-column', 'sentence'],
-      '--text-column is for --task classification or regression (the glue/mrpc files have fixed columns)'));
+      '--text-column is for --task classification, regression or mlm (the glue/mrpc files have fixed columns)'));
 
   test('--doc-stride for a classification task', () =>
     rejects([...glueMrpc, '--train-file', mrpc, '--doc-stride', '64'], '--doc-stride is for --task squad or squad_v2, not glue/mrpc'));
@@ -164,12 +220,31 @@ describe('flags and config', () => {
   test('--store with an unsupported scheme', () =>
     rejects(['--model', model, '--task', 'glue/mrpc', '--from-scratch', '--train-file', mrpc, '--store', 'mysql://db/x'],
       '--store mysql://db/x: unsupported scheme (use postgres://…, sqlite:<file> or a file path)'));
+  test('a config value of the wrong type', () => {
+    const config = file('typed.yaml', 'epochs: true\n');
+    return rejects([...glueMrpc, '--train-file', mrpc, '--config', config], `${config}: epochs: expected number, received boolean (got true)`);
+  });
+
+  test('--max-seq-length 100000', () =>
+    rejects([...glueMrpc, '--train-file', mrpc, '--max-seq-length', '100000'],
+      `--max-seq-length 100000: the model covers at most 256 tokens (config.json max_position_embeddings)`));
+
+  test('--max-seq-length 4096 on a model whose max_position_embeddings is 128', () => {
+    const short = tinyModelFolder({ max_position_embeddings: 128 });
+    return rejects(['--model', short, '--task', 'glue/mrpc', '--from-scratch', '--no-track', '--train-file', mrpc, '--max-seq-length', '4096'],
+      `--max-seq-length 4096: the model covers at most 128 tokens (config.json max_position_embeddings)`);
+  });
+
+  test('--batch-size 1e9', () =>
+    rejects([...glueMrpc, '--train-file', mrpc, '--batch-size', '1e9'], '--batch-size: must be at most 65536 examples per device (got "1e9")'));
+
 });
 
 describe('models and checkpoints', () => {
-  test('a question-answering model for a classification task', () =>
-    rejects(['--model', qaModel, '--task', 'glue/mrpc', '--from-scratch', '--no-track', '--train-file', mrpc],
-      `--model ${qaModel}: a BertForQuestionAnswering (config.json architectures) cannot do --task glue/mrpc, which needs a sequence-classification head`));
+  // Training takes any checkpoint into any head (test/tasks/cross-head.test.ts); eval needs the task's head.
+  test('eval of a question-answering model on a classification task', () =>
+    rejects(['--model', qaModel, '--task', 'glue/mrpc', '--validation-file', mrpc],
+      `--model ${qaModel}: a BertForQuestionAnswering (config.json architectures) cannot do --task glue/mrpc, which needs a sequence-classification head`, 'eval'));
 
   test('a folder without weights and without --from-scratch', () =>
     rejects(['--model', model, '--task', 'glue/mrpc', '--no-track', '--train-file', mrpc],
@@ -177,7 +252,8 @@ describe('models and checkpoints', () => {
 
   test('eval on a model that has no head for the task', () =>
     rejects(['--model', model, '--task', 'glue/mrpc', '--validation-file', mrpc],
-      `--model ${model}: has no sequence-classification head (architectures: BertForMaskedLM); fine-tune it first with tunelab train`, 'eval'));
+      // a masked-LM folder (the tiny model's architectures) has a head, for --task mlm
+      `--model ${model}: a BertForMaskedLM (config.json architectures) cannot do --task glue/mrpc, which needs a sequence-classification head`, 'eval'));
 
   test('--resume from a folder that is not a checkpoint', () =>
     rejects([...glueMrpc, '--train-file', mrpc, '--resume', dir], `--resume ${dir}: not a checkpoint folder (no trainer_state.json)`));
@@ -189,6 +265,24 @@ describe('models and checkpoints', () => {
     const result = await tunelab(['train', ...glueMrpc, '--train-file', mrpc, '--output-dir', out]);
     assert.equal(result.exitCode, 2);
     assert.equal(result.stderr, `error: --output-dir ${out}: already holds checkpoint-8; pass --resume to continue that run, or choose another folder\n`);
+  });
+
+  test('a refused resume adds no run row and leaves the output folder as it was', async () => {
+    const out = join(dir, 'resumable');
+    const storeFile = join(dir, 'resume-store', 'tunelab.db');
+    const first = await runCli(['train', ...glueMrpc.filter((a) => a !== '--no-track'), '--train-file', mrpc, '--batch-size', '2',
+      '--max-steps', '1', '--save-every', '1', '--threads', '1', '--precision', 'fp32', '--output-dir', out, '--store', storeFile, '--json']);
+    assert.equal(first.code, 0, first.stderr);
+    const before = await runsIn(storeFile);
+    assert.equal(before.length, 1);
+    const listing = readdirSync(out).sort();
+    const result = await tunelab(['train', ...glueMrpc.filter((a) => a !== '--no-track'), '--train-file', mrpc, '--batch-size', '2',
+      '--max-steps', '1', '--save-every', '1', '--threads', '1', '--precision', 'fp32', '--output-dir', out, '--store', storeFile,
+      '--resume', '--seed', '7']);
+    assert.equal(result.exitCode, 2, result.stderr);
+    assert.match(result.stderr, /^error: .*checkpoint-1: cannot resume with different settings \(.*seed: 42 → 7.*\)\n$/);
+    assert.deepEqual(await runsIn(storeFile), before, 'no new run row, and the first run is untouched');
+    assert.deepEqual(readdirSync(out).sort(), listing);
   });
 
   test('control: the same flags with good data train, in a child process with the real exit code', async () => {

@@ -1,11 +1,13 @@
 // The Store contract (track/store.ts doc comments), run unchanged on SQLite and PostgreSQL.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DuplicateError, NotFoundError, RunFinishedError, StoreInputError, openStore, type Store,
+  DuplicateError, NotFoundError, RUN_LOST_AFTER_MS, RunFinishedError, StoreInputError, displayStatus, openStore,
+  resolveStoreTarget, type Store,
 } from '../../src/track/store.js';
+import { openDatabase } from '../../src/track/connect.js';
 import { backends, freshStore } from './backends.js';
 
 for (const backend of backends) {
@@ -370,7 +372,104 @@ for (const backend of backends) {
         await other.close();
       }
     });
+
+    it('numbers points per run in commit order: tailing by seq returns late and repeated steps exactly once', async () => {
+      const run = await store.createRun({ experiment: 'tail' });
+      const { lastSeq: start } = await store.tailMetrics(run.id);
+      assert.equal(start, 0);
+      await store.appendMetrics(run.id, [{ name: 'loss', step: 1, value: 1 }, { name: 'loss', step: 2, value: 0.5 }]);
+      const first = await store.tailMetrics(run.id, { afterSeq: start });
+      assert.deepEqual(first.points.map((p) => [p.seq, p.step]), [[1, 1], [2, 2]]);
+      // A late step (below the last) and a repeated one (the final re-evaluation at the last step) are new points.
+      await store.appendMetrics(run.id, [{ name: 'loss', step: 1, value: 0.9 }, { name: 'eval_loss', step: 2, value: 0.7 }, { name: 'eval_loss', step: 2, value: 0.6 }]);
+      const second = await store.tailMetrics(run.id, { afterSeq: first.lastSeq });
+      assert.deepEqual(second.points.map((p) => [p.seq, p.name, p.step, p.value]), [[3, 'loss', 1, 0.9], [4, 'eval_loss', 2, 0.7], [5, 'eval_loss', 2, 0.6]]);
+      assert.equal(second.lastSeq, 5);
+      assert.deepEqual((await store.tailMetrics(run.id, { afterSeq: 5 })).points, []);
+      const limited = await store.tailMetrics(run.id, { afterSeq: 0, limit: 2 });
+      assert.deepEqual([limited.points.length, limited.lastSeq], [2, 2]);
+      const named = await store.tailMetrics(run.id, { afterSeq: 0, names: ['eval_loss'] });
+      assert.deepEqual([named.points.map((p) => p.seq), named.lastSeq], [[4, 5], 5]);
+      await assert.rejects(store.tailMetrics('no-such-run'), NotFoundError);
+      await assert.rejects(store.tailMetrics(run.id, { afterSeq: -1 }), StoreInputError);
+    });
+
+    it('keeps a heartbeat: a running run unseen past the grace period is lost, can be stopped and deleted', async () => {
+      const run = await store.createRun({ experiment: 'heartbeat' });
+      assert.ok(Date.now() - run.lastSeenAt < 5000);
+      assert.equal(displayStatus(run), 'running');
+      assert.equal(displayStatus(run, run.lastSeenAt + RUN_LOST_AFTER_MS + 1), 'lost');
+      await ageRun(url, run.id, RUN_LOST_AFTER_MS + 60_000);
+      const silent = await store.getRun(run.id);
+      assert.equal(displayStatus(silent), 'lost');
+      assert.equal(await store.touchRun(run.id), true);
+      assert.equal(displayStatus(await store.getRun(run.id)), 'running', 'a heartbeat brings it back');
+      await ageRun(url, run.id, RUN_LOST_AFTER_MS + 60_000);
+      await store.appendMetrics(run.id, [{ name: 'm', step: 0, value: 1 }]);
+      assert.equal(displayStatus(await store.getRun(run.id)), 'running', 'a write is a sign of life');
+      await assert.rejects(store.deleteRun(run.id), StoreInputError, 'a live running run refuses deletion');
+      await ageRun(url, run.id, RUN_LOST_AFTER_MS + 60_000);
+      assert.equal(await store.requestRunStop(run.id, 'user'), true);
+      const stopped = await store.getRun(run.id);
+      assert.equal(stopped.status, 'failed');
+      assert.match(stopped.reason!, /^lost: /);
+      const zombie = await store.createRun({ experiment: 'heartbeat' });
+      await ageRun(url, zombie.id, RUN_LOST_AFTER_MS + 60_000);
+      await store.deleteRun(zombie.id);
+      await assert.rejects(store.getRun(zombie.id), NotFoundError);
+      assert.equal(await store.touchRun(run.id), false, 'a finished run is not touched');
+      await assert.rejects(store.touchRun('no-such-run'), NotFoundError);
+    });
+
+    it('resumes a run: the same run goes on running with its points, and later points append', async () => {
+      const run = await store.createRun({ experiment: 'resume', params: { lr: 0.1 } });
+      await store.appendMetrics(run.id, [{ name: 'loss', step: 10, value: 1 }]);
+      await store.setRunStatus(run.id, 'failed', { exitCode: 137, reason: 'killed' });
+      const resumed = await store.resumeRun(run.id);
+      assert.deepEqual([resumed.id, resumed.status, resumed.endedAt, resumed.exitCode, resumed.reason], [run.id, 'running', null, null, null]);
+      assert.deepEqual(resumed.params, { lr: 0.1 });
+      await store.appendMetrics(run.id, [{ name: 'loss', step: 11, value: 0.5 }]);
+      assert.deepEqual((await store.getMetrics(run.id))[0].points.map((p) => p.step), [10, 11]);
+      const sweep = await store.createSweep({ name: 'resume-sweep', experiment: 'resume', spec: {}, specDir: '/tmp', executor: 'worker' });
+      await store.createTrial(sweep.id, 0, {});
+      const claimed = (await store.claimTrial({ workerId: 'w-resume', sweepId: sweep.id }))!;
+      await assert.rejects(store.resumeRun(claimed.run.id), StoreInputError);
+      await assert.rejects(store.resumeRun('no-such-run'), NotFoundError);
+    });
+
+    it('hard-links artifacts on the same filesystem (copy on request) and records the identity of what it placed', async () => {
+      const run = await store.createRun({ experiment: 'links' });
+      const source = join(store.home, 'link-src');
+      mkdirSync(source, { recursive: true });
+      writeFileSync(join(source, 'model.safetensors'), 'weights');
+      const [linked] = await store.logArtifact(run.id, join(source, 'model.safetensors'));
+      assert.equal(statSync(linked.path).ino, statSync(join(source, 'model.safetensors')).ino, 'no copy: the same file');
+      assert.equal(linked.fileId, `${statSync(linked.path).dev}:${statSync(linked.path).ino}`);
+      const [copied] = await store.logArtifact(run.id, join(source, 'model.safetensors'), 'copy.bin', { mode: 'copy' });
+      assert.notEqual(statSync(copied.path).ino, statSync(join(source, 'model.safetensors')).ino);
+      assert.equal(readFileSync(copied.path, 'utf8'), 'weights');
+      // Replacing the source atomically (as the trainer writes) leaves the artifact as it was.
+      writeFileSync(join(source, 'next'), 'new weights');
+      renameSync(join(source, 'next'), join(source, 'model.safetensors'));
+      assert.equal(readFileSync(linked.path, 'utf8'), 'weights');
+      // A hard link someone else put into the folder is registered without an identity.
+      linkSync(join(source, 'model.safetensors'), join(store.artifactsDir(run.id), 'foreign.bin'));
+      writeFileSync(join(store.artifactsDir(run.id), 'own.txt'), 'mine');
+      const registered = await store.registerArtifacts(run.id);
+      assert.equal(registered.find((a) => a.name === 'foreign.bin')!.fileId, null);
+      assert.notEqual(registered.find((a) => a.name === 'own.txt')!.fileId, null);
+    });
   });
+}
+
+/** Makes the run's process look silent for `ms` (as if it died that long ago): ages last_seen in the database. */
+async function ageRun(url: string, runId: string, ms: number): Promise<void> {
+  const db = openDatabase(resolveStoreTarget(url));
+  try {
+    await db.updateTable('runs').set({ last_seen: Date.now() - ms }).where('id', '=', runId).execute();
+  } finally {
+    await db.destroy();
+  }
 }
 
 type Point = { step: number; value: number; wallTime: number };

@@ -162,7 +162,17 @@ describe('bad input: one-line errors that say where and what', () => {
     JSON.stringify({ version: '1.1', data: [{ title: 't', paragraphs: [{ context, qas: [qa] }] }] });
   const cases: [string, () => unknown, string][] = [
     ['GLUE row with too few columns', () => readGlueTsv('mrpc', file('m1.tsv', `${MRPC_HEADER}1\t2\t3\n`)),
-      `${dir}/m1.tsv:2: expected at least 5 tab-separated columns for MRPC, found 3`],
+      `${dir}/m1.tsv:2: expected 5 tab-separated columns for MRPC (as the header), found 3`],
+    ['GLUE row with a sixth column (a stray tab)', () => readGlueTsv('mrpc', file('m6.tsv', `${MRPC_HEADER}1\t1\t2\ta .\tb .\textra\n`)),
+      `${dir}/m6.tsv:2: expected 5 tab-separated columns for MRPC (as the header), found 6`],
+    ['a NUL byte inside a row', () => readGlueTsv('mrpc', file('nul.tsv', `${MRPC_HEADER}1\t1\t2\ta\0b\tc\n`)),
+      `${dir}/nul.tsv:2: NUL byte at byte offset ${MRPC_HEADER.length + 7} (a text file has none; is it UTF-16 or binary?)`],
+    ['a CSV header with a name twice', () => readTable(file('dup.csv', 'text,label,text\nx,1,y\n'), { textColumn: 'text' }),
+      `${dir}/dup.csv:1: column "text" appears twice in the header`],
+    ['JSONL labels mixing 1 and "1"', () => readTable(file('mixed.jsonl', '{"text": "a", "label": 1}\n{"text": "b", "label": "1"}\n'), { textColumn: 'text' }),
+      `${dir}/mixed.jsonl:2: label "1" is a string, but the label at ${dir}/mixed.jsonl:1 is a number: use one type`],
+    ['SQuAD v2 question that is possible but has no answers', () => readSquadJson(file('s6.json', squad({ id: 'q3', question: 'Who?', is_impossible: false, answers: [] }))),
+      `${dir}/s6.json: question q3: is_impossible is false but it has no answers (an unanswerable question has is_impossible: true)`],
     ['GLUE label outside the classes', () => readGlueTsv('mrpc', file('m2.tsv', `${MRPC_HEADER}2\t1\t2\ta\tb\n`)),
       `${dir}/m2.tsv:2: label "2" is not one of 0, 1`],
     ['GLUE named label unknown', () => readGlueTsv('rte', file('r.tsv', 'index\tsentence1\tsentence2\tlabel\n0\ta\tb\tmaybe\n')),

@@ -25,12 +25,21 @@ test('a training run records params, train/eval curves and its output folder', a
     assert.equal(run.status, 'completed');
     assert.match(result.stdout, new RegExp(`tracked: run ${run.id} \\(experiment mrpc-tiny\\) in ${storeFile}`));
     assert.equal(run.params.task, 'glue/mrpc');
-    assert.equal(run.params.lr, 5e-5);
+    // one stored name per hyperparameter: HF TrainingArguments' (snake_case), never the camelCase option key
+    assert.equal(run.params.learning_rate, 5e-5);
+    assert.equal(run.params.per_device_train_batch_size, 8);
+    assert.equal(run.params.max_steps, 4);
+    assert.equal(run.params.output_dir, join(dir, 'out'));
+    assert.deepEqual(Object.keys(run.params).filter((name) => /[A-Z]/.test(name)), []);
     assert.equal(run.params.precision, 'fp32');
     const series = new Map((await store.getMetrics(run.id)).map((s) => [s.name, s.points]));
     assert.deepEqual(series.get('train_loss')!.map((p) => p.step), [1, 2, 3, 4]);
     assert.deepEqual(series.get('learning_rate')!.map((p) => p.step), [1, 2, 3, 4]);
-    assert.deepEqual(series.get('eval_accuracy')!.map((p) => p.step), [2, 4, 4]); // two evaluations + the final one
+    // One point per evaluation; the final model's evaluation once, under its own name (load-best off: last weights).
+    assert.deepEqual(series.get('eval_accuracy')!.map((p) => p.step), [2, 4]);
+    assert.deepEqual(series.get('final_eval_accuracy')!.map((p) => [p.step, p.value]), [[4, series.get('eval_accuracy')![1].value]]);
+    assert.deepEqual(series.get('total_steps')!.map((p) => [p.step, p.value]), [[0, 4]]);
+    assert.match(result.stdout, /saved model: weights of the last step 4 \(--load-best-model-at-end is off/);
     const artifacts = (await store.listArtifacts(run.id)).map((a) => a.name);
     for (const name of ['output/metrics.json', 'output/model.safetensors', 'output/config.json', 'output/predictions/validation.jsonl']) {
       assert.ok(artifacts.includes(name), name);

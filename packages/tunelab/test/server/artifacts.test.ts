@@ -1,10 +1,12 @@
 // Artifact path confinement on a real folder: lexical checks, then the real path after symlinks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeArtifactPath, resolveArtifactPath } from '../../src/server/artifacts.js';
+
+const none = new Set<string>();
 
 test('files inside resolve; escapes, dangling links and folders are refused', async () => {
   const root = mkdtempSync(join(tmpdir(), 'tunelab-art-'));
@@ -20,14 +22,14 @@ test('files inside resolve; escapes, dangling links and folders are refused', as
     symlinkSync(join(folder, 'model', 'weights.bin'), join(folder, 'link-in.bin'));
     symlinkSync(join(root, 'missing'), join(folder, 'dangling'));
 
-    assert.match(await resolveArtifactPath(folder, 'model/weights.bin'), /model\/weights\.bin$/);
-    assert.match(await resolveArtifactPath(folder, 'link-in.bin'), /model\/weights\.bin$/, 'a link that stays inside is fine');
-    await assert.rejects(resolveArtifactPath(folder, 'link-out.txt'), /symlink leads outside/);
-    await assert.rejects(resolveArtifactPath(folder, 'dir-out/x.txt'), /symlink leads outside/);
-    await assert.rejects(resolveArtifactPath(folder, 'dangling'), (e: Error & { status?: number }) => e.status === 404);
-    await assert.rejects(resolveArtifactPath(folder, 'model'), /is not a file/);
-    await assert.rejects(resolveArtifactPath(folder, '../outside.txt'), /segment ".." not allowed/);
-    await assert.rejects(resolveArtifactPath(folder, join(root, 'outside.txt')), /absolute path/);
+    assert.match(await resolveArtifactPath(folder, 'model/weights.bin', none), /model\/weights\.bin$/);
+    assert.match(await resolveArtifactPath(folder, 'link-in.bin', none), /model\/weights\.bin$/, 'a link that stays inside is fine');
+    await assert.rejects(resolveArtifactPath(folder, 'link-out.txt', none), /symlink leads outside/);
+    await assert.rejects(resolveArtifactPath(folder, 'dir-out/x.txt', none), /symlink leads outside/);
+    await assert.rejects(resolveArtifactPath(folder, 'dangling', none), (e: Error & { status?: number }) => e.status === 404);
+    await assert.rejects(resolveArtifactPath(folder, 'model', none), /is not a file/);
+    await assert.rejects(resolveArtifactPath(folder, '../outside.txt', none), /segment ".." not allowed/);
+    await assert.rejects(resolveArtifactPath(folder, join(root, 'outside.txt'), none), /absolute path/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

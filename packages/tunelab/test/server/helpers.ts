@@ -18,7 +18,22 @@ export function fakeDashboard(): DashboardAssets {
   return DashboardAssets.load(dir);
 }
 
+/**
+ * The app over the seeded store. Its `request` sends `Host: localhost` unless the test gives a Host, as every
+ * HTTP/1.1 client does (app.request builds a bare Request; the host check refuses requests without Host).
+ */
 export function appFor(seeded: Seeded, options: { loopback?: boolean; pollMs?: number } = {}) {
+  const app = createAppFor(seeded, options);
+  const request = app.request.bind(app);
+  app.request = ((input: Parameters<typeof request>[0], init?: RequestInit, ...rest: unknown[]) => {
+    const headers = new Headers(init?.headers);
+    if (!headers.has('Host')) headers.set('Host', 'localhost');
+    return (request as (...args: unknown[]) => ReturnType<typeof request>)(input, { ...init, headers }, ...rest);
+  }) as typeof app.request;
+  return app;
+}
+
+function createAppFor(seeded: Seeded, options: { loopback?: boolean; pollMs?: number }) {
   const loopback = options.loopback ?? true;
   return createApp({
     store: seeded.store,

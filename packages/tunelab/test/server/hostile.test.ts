@@ -3,7 +3,9 @@
 // status, leak nothing (the secret file's content never appears), and change nothing in the store.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { appFor, auth, jsonPost, TOKEN } from './helpers.js';
+import { startServer } from '../../src/server/serve.js';
 import { seedStore, type Seeded } from './seed.js';
 
 let seeded: Seeded;
@@ -37,6 +39,7 @@ const traversal: Hostile[] = [
   { name: 'absolute path, encoded', request: raw('%2Fetc%2Fpasswd'), status: [400] },
   { name: 'absolute path after the prefix (empty segment)', request: raw('/etc/passwd'), status: [400] },
   { name: 'symlink inside the run folder pointing outside', request: raw('escape.txt'), status: [400] },
+  { name: 'hard link inside the run folder to a file outside it', request: raw('hardlink.txt'), status: [403] },
   { name: 'climb out of a real subfolder', request: raw('checkpoint%2F..%2F..%2F..%2F..%2Fsecret.txt'), status: [400] },
   { name: 'NUL byte', request: raw('checkpoint/config.json%00.png'), status: [400] },
   { name: 'overlong UTF-8 dots %c0%ae', request: raw('%c0%ae%c0%ae/%c0%ae%c0%ae/secret.txt'), status: [400] },
@@ -123,4 +126,27 @@ describe('hostile requests are refused', () => {
   test('the right token on the remote bind reads fine (the refusals above are about the token)', async () => {
     assert.equal((await remote.request('/api/runs', { headers: auth })).status, 200);
   });
+});
+
+/** Sends raw bytes to the server and returns its status line (what a hand-written HTTP/1.0 client would see). */
+function rawStatusLine(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    let reply = '';
+    socket.on('data', (chunk) => { reply += chunk.toString(); });
+    socket.on('end', () => resolve(reply.split('\r\n')[0]));
+    socket.on('error', reject);
+  });
+}
+
+test('an HTTP/1.0 request without a Host header is refused over a real socket (with one, it is served)', async () => {
+  const server = await startServer({ store: seeded.store, port: 0, token: TOKEN });
+  try {
+    const port = Number(new URL(server.url).port);
+    assert.equal(await rawStatusLine(port, 'GET /api/runs HTTP/1.0\r\n\r\n'), 'HTTP/1.1 400 Bad Request');
+    assert.equal(await rawStatusLine(port, 'GET /api/runs HTTP/1.0\r\nHost: evil.example\r\n\r\n'), 'HTTP/1.1 403 Forbidden');
+    assert.equal(await rawStatusLine(port, 'GET /api/runs HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n'), 'HTTP/1.1 200 OK');
+  } finally {
+    await server.close();
+  }
 });

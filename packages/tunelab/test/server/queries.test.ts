@@ -1,35 +1,11 @@
 // The pure view functions behind the pages, on hand-built inputs with hand-computed answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeTime, type TrialRow } from '../../src/server/queries/sweep-view.js';
 import { buildRows, filterRows, parseCondition, sortRows } from '../../src/server/queries/run-table.js';
 import { paramDiff } from '../../src/server/queries/compare.js';
 import type { MetricSummary, Run } from '../../src/track/store.js';
 
-function trial(over: Partial<TrialRow>): TrialRow {
-  return {
-    id: 't', number: 0, status: 'completed', attempt: 1, runId: 'r', params: {}, reason: null, stopRequested: null,
-    startedAt: 0, endedAt: 0, durationMs: 0, value: null, lastValue: null, lastStep: null, reports: 0, isBest: false,
-    terminatedEarly: false, ...over,
-  };
-}
-
-test('compute saved: each terminated trial at its own pace up to the longest completed trial', () => {
-  const rows = [
-    trial({ status: 'completed', startedAt: 0, endedAt: 100_000, durationMs: 100_000, lastStep: 10 }),
-    trial({ status: 'completed', startedAt: 0, endedAt: 80_000, durationMs: 80_000, lastStep: 8 }),
-    // 30 s for 3 of 10 steps → 70 s saved; 20 s for 5 steps → 20 s saved.
-    trial({ status: 'terminated', terminatedEarly: true, startedAt: 0, endedAt: 30_000, durationMs: 30_000, lastStep: 3 }),
-    trial({ status: 'terminated', terminatedEarly: true, startedAt: 0, endedAt: 20_000, durationMs: 20_000, lastStep: 5 }),
-    // Stopped before any report: no pace to extrapolate from.
-    trial({ status: 'terminated', terminatedEarly: true, startedAt: 0, endedAt: 5_000, durationMs: 5_000, lastStep: null }),
-    trial({ status: 'running', startedAt: 1_000, endedAt: null, durationMs: 9_000, lastStep: 2 }),
-    trial({ status: 'queued', startedAt: null, endedAt: null, durationMs: null }),
-  ];
-  const result = computeTime(rows, 10_000);
-  assert.deepEqual(result, { spentMs: 100_000 + 80_000 + 30_000 + 20_000 + 5_000 + 9_000, savedMs: 70_000 + 20_000, fullSteps: 10 });
-  assert.deepEqual(computeTime(rows.filter((r) => r.status !== 'completed'), 10_000).savedMs, null, 'nothing completed yet: unknown');
-});
+// Compute saved by early termination: test/sweep/savings.test.ts.
 
 test('conditions parse into field, key, operator and value; malformed ones name the problem', () => {
   assert.deepEqual(parseCondition('param.learning_rate>=1e-5'), { field: 'param', key: 'learning_rate', op: '>=', value: '1e-5' });

@@ -95,6 +95,9 @@ async function seedStandaloneRuns(store: Store, dir: string, secretFile: string)
   // A symlink inside the run folder that points outside it: listing must not follow it, downloads must refuse it.
   const { symlinkSync } = await import('node:fs');
   symlinkSync(secretFile, join(store.artifactsDir(completed.id), 'escape.txt'));
+  // A hard link to the secret: inside the folder by every path check, yet a file the store never wrote.
+  const { linkSync } = await import('node:fs');
+  linkSync(secretFile, join(store.artifactsDir(completed.id), 'hardlink.txt'));
   await store.setRunStatus(completed.id, 'completed', { exitCode: 0 });
 
   const failed = await make('bert-base lr=1e-3', { learning_rate: 1e-3, batch_size: 16, optimizer: 'adamw' }, ['diverged']);

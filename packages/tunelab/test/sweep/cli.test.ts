@@ -55,6 +55,13 @@ objective: { primary_metric: loss, goal: minimize }
     const compare = await runCli(['runs', 'compare', ...runs.map((r) => r.id), '--store', url]);
     assert.match(compare.output, /^x\s+\S+\s+\S+\s+\S+$/m);
     assert.match(compare.output, /^loss \(last\)/m);
+    assert.match(compare.output, /^loss \(best, min\)\s.*\s0\.396(\s|$)/m); // x = -0.25's best, whichever column it is
+    // By name, with the sweep's objective and searched params as columns.
+    const byName = await runCli(['runs', 'list', '--sweep', 'cli-sweep', '--store', url]);
+    assert.equal(byName.code, 0, byName.output);
+    assert.match(byName.output, /^id\s+trial\s+status\s+loss \(best, minimize\)\s+x$/m);
+    assert.match(byName.output, /^\w+\s+1\s+completed\s+0\.396\s+-0\.25$/m);
+    assert.equal(byName.output.trim().split('\n').length, 4);
     assert.match((await runCli(['sweep', 'list', '--store', url])).output, new RegExp(`${sweepId}\\s+cli-sweep\\s+completed\\s+3/3`));
   });
 

@@ -40,6 +40,14 @@ describe('bandit', () => {
     assert.deepEqual(amount.evaluate(sweep('maximize', trial(0, [0.2, 0.3]), up), up), { stop: true, reason: 'bandit: best 0.15 < 0.3−0.1 = 0.2 at interval 2' });
   });
 
+  it('prints enough digits that the reason never reads as a contradiction ("0.411 > … = 0.411")', () => {
+    const policy = new BanditPolicy({ slack_factor: 0.1, evaluation_interval: 1, delay_evaluation: 0 });
+    const leader = trial(0, [0.374]);
+    const close = trial(1, [0.41145]); // cutoff 0.374·1.1 = 0.4114: both are 0.411 at 3 digits
+    assert.deepEqual(policy.evaluate(sweep('minimize', leader, close), close),
+      { stop: true, reason: 'bandit: best 0.41145 > 0.374·(1+0.1) = 0.4114 at interval 1' });
+  });
+
   it('compares with what the others reported within the same number of intervals', () => {
     const veteran = trial(0, [0.5, 0.5, 0.5, 0.99]); // its 0.99 came at interval 4
     const young = trial(1, [0.3, 0.45]);

@@ -43,7 +43,8 @@ async function specError(text: string): Promise<string> {
 
 describe('trial.train specs', () => {
   it('refuses unknown or sweep-owned flags and bad values, naming file:line and the key', async () => {
-    assert.equal(await specError(trainSpec(`${FIXED}\nlearning-rate: 0.1`)), 'mrpc.yml:6: trial.train.learning-rate: not a tunelab train flag: name parameters and trial.train keys after its flags (lr, batch_size, epochs, weight_decay, …)');
+    assert.equal(await specError(trainSpec(`${FIXED}\nlearning-rat: 0.1`)), 'mrpc.yml:6: trial.train.learning-rat: not a tunelab train flag (did you mean learning-rate?): name parameters and trial.train keys after its flags (lr, batch_size, epochs, weight_decay, …)');
+    await parseSpec(trainSpec(`${FIXED}\nlearning-rate: 0.1\nper_device_train_batch_size: 8`, 'seed: { type: choice, values: [1, 2] }'), 'mrpc.yml'); // HF's names are aliases
     assert.equal(await specError(trainSpec(`${FIXED}\nbatch-size: many`)), 'mrpc.yml:6: trial.train.batch-size: "many" is not valid for --batch-size: expected number, received NaN');
     assert.match(await specError(trainSpec(`${FIXED}\noutput-dir: out`)), /^mrpc\.yml:6: trial\.train\.output-dir: --output-dir is set by the sweep for each trial$/);
     assert.match(await specError(trainSpec('model: m')), /^mrpc\.yml:4: trial\.train: needs task$/);
@@ -55,8 +56,10 @@ describe('trial.train specs', () => {
   });
 
   it('refuses search-space names that are not train flags, or that draw values the flag refuses', async () => {
-    assert.match(await specError(trainSpec(FIXED, 'learning_rate: { type: uniform, min_value: 0, max_value: 1 }')),
-      /^mrpc\.yml:7: search_space\.learning_rate: not a tunelab train flag \(did you mean lr\?\)/);
+    assert.match(await specError(trainSpec(FIXED, 'learning_rat: { type: uniform, min_value: 0, max_value: 1 }')),
+      /^mrpc\.yml:7: search_space\.learning_rat: not a tunelab train flag \(did you mean learning_rate\?\)/);
+    assert.match(await specError(trainSpec(FIXED, 'lr: { type: choice, values: [0.1] }\n  learning_rate: { type: choice, values: [0.2] }')),
+      /search_space\.learning_rate: the same flag as lr \(--lr\)/);
     assert.equal(await specError(trainSpec(FIXED, 'batch_size: { type: uniform, min_value: 8, max_value: 64 }')),
       'mrpc.yml:7: search_space.batch_size: uniform can draw 28.72 is not valid for --batch-size: expected int, received number');
     assert.match(await specError(trainSpec(FIXED, 'lr: { type: normal, mu: 0, sigma: 1 }')), /search_space\.lr: normal can draw -?[\d.]+ is not valid for --lr: /);
@@ -75,7 +78,7 @@ describe('trial.train specs', () => {
       'lr: { type: loguniform, min_value: -9, max_value: -5 }\n  batch_size: { type: choice, values: [16, 32] }'), 'mrpc.yml');
     const template = trainCommandTemplate(spec.trial.train!, Object.keys(spec.search_space));
     const command = trialCommand(template, {
-      params: { lr: 0.001, batch_size: 16 }, outputDir: '/runs/r1/artifacts', trialId: 't', trialNumber: 0, runId: 'r1',
+      params: { learning_rate: 0.001, per_device_train_batch_size: 16 }, outputDir: '/runs/r1/artifacts', trialId: 't', trialNumber: 0, runId: 'r1',
       sweepId: 's', sweepName: 't', processCount: 1, storeUrl: '/s.db', storeHome: '/',
     });
     const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -119,13 +122,20 @@ describe('examples/sweeps/mrpc-synthetic.yml', () => {
       assert.equal(runs.length, 2, 'the trainer reported into the sweep\'s runs instead of starting its own');
       for (const trial of outcome.trials) {
         const run = await store.getRun(trial.runId!);
-        assert.equal(run.params.lr, trial.params.lr, 'the sampled lr reached --lr');
-        assert.equal(run.params.batchSize, trial.params.batch_size, 'the sampled batch_size reached --batch-size');
-        assert.equal(run.params.outputDir, store.artifactsDir(run.id));
+        // the spec's lr and batch_size are stored under train's (HF) names, in the trial and in its run alike
+        assert.deepEqual(Object.keys(trial.params).sort(), ['learning_rate', 'per_device_train_batch_size']);
+        assert.equal(run.params.learning_rate, trial.params.learning_rate, 'the sampled lr reached --lr');
+        assert.equal(run.params.per_device_train_batch_size, trial.params.per_device_train_batch_size, 'the sampled batch_size reached --batch-size');
+        assert.equal(run.params.output_dir, store.artifactsDir(run.id));
         const [evalLoss] = await store.getMetrics(run.id, ['eval_loss']);
-        // One report per epoch (steps 800/bs and 2·800/bs), then the final evaluation at the last step.
-        const perEpoch = Math.ceil(800 / Number(trial.params.batch_size));
-        assert.deepEqual(evalLoss.points.map((p) => p.step), [perEpoch, 2 * perEpoch, 2 * perEpoch]);
+        // One report per epoch (steps 800/bs and 2·800/bs): 2 intervals for 2 epochs. The saved model's evaluation is
+        // final_eval_loss, and the plan (total_steps, at step 0) lets the controller leave the last step unjudged.
+        const perEpoch = Math.ceil(800 / Number(trial.params.per_device_train_batch_size));
+        assert.deepEqual(evalLoss.points.map((p) => p.step), [perEpoch, 2 * perEpoch]);
+        const [finalLoss, totalSteps] = await store.getMetrics(run.id, ['final_eval_loss', 'total_steps']);
+        assert.deepEqual(finalLoss.points.map((p) => p.step), [2 * perEpoch]);
+        assert.deepEqual(totalSteps.points.map((p) => [p.step, p.value]), [[0, 2 * perEpoch]]);
+        assert.equal(trial.evaluatedCount, 2, 'both reports counted; the last one (at the last step) judged by no policy');
         assert.ok(evalLoss.points.every((p) => p.value > 0.3 && p.value < 2), 'a cross-entropy near ln 2 on a balanced binary task');
         assert.equal(trial.bestValue, Math.min(...evalLoss.points.map((p) => p.value)));
         const artifacts = (await store.listArtifacts(run.id)).map((a) => a.name);

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { TrainArgsSchema, checkTrainArgs, flagName, parseArgs } from '../../src/train/args.js';
+import { TrainArgsSchema, checkTrainArgs, checkpointEvery, flagName, parseArgs } from '../../src/train/args.js';
 import { TrainConfigError } from '../../src/train/errors.js';
 
 const required = { model: 'm', task: 'glue/mrpc', outputDir: 'out' };
@@ -19,7 +19,8 @@ test('defaults fill what is not given; string flags are coerced', () => {
   assert.equal(args.lr, 3e-5);
   assert.equal(args.batchSize, 16);
   assert.equal(args.evalEvery, 50);
-  assert.equal(args.saveEvery, 'epoch');
+  assert.equal(checkpointEvery(args), 'epoch');
+  assert.equal(args.loadBestModelAtEnd, false, 'HF\'s default: the last weights are saved');
   assert.equal(args.scheduler, 'linear');
   assert.equal(args.precision, 'auto');
   assert.equal(args.groupByLength, true);

@@ -123,7 +123,7 @@ test('early stopping after `patience` evaluations without improvement; the best 
   const result = await train({
     model, trainBatches: epochBatches(randomFeatures(64), 8), saveModel: (dir) => model.savePretrained(dir),
     evaluate: () => ({ eval_accuracy: scripted[calls++] }),
-    options: baseOptions(outputDir, { epochs: 1, evalEvery: 1, earlyStoppingPatience: 2, saveEvery: 1000 }),
+    options: baseOptions(outputDir, { epochs: 1, evalEvery: 1, earlyStoppingPatience: 2, saveEvery: 1000, loadBestModelAtEnd: true }),
   });
   assert.equal(result.stoppedEarly, true);
   assert.equal(result.state.globalStep, 4);

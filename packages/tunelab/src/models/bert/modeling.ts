@@ -10,7 +10,7 @@ import {
   type SequenceClassifierOutput, type TokenClassificationInputs, type TokenClassifierOutput,
 } from '../heads.js';
 import {
-  ACTIVATIONS, additiveAttentionMask, Dropout, Embedding, LayerNorm, Linear, Module, multiHeadAttention,
+  ACTIVATIONS, additiveAttentionMask, Dropout, Embedding, fusedLinear, LayerNorm, Linear, Module, multiHeadAttention,
 } from '../modules.js';
 import { PreTrainedModel, type EncoderInputs } from '../pretrained.js';
 import { parseBertConfig, type BertConfig } from './config.js';
@@ -59,6 +59,11 @@ export class BertEmbeddings extends Module {
 }
 
 export class BertSelfAttention extends Module {
+  /**
+   * One GEMM for the three projections (over the concatenated weights) instead of three. The parameters stay
+   * query/key/value, so checkpoints load and save under HF's names; gradients flow back through the concatenation.
+   */
+  static fusedQkv = true;
   query: Linear;
   key: Linear;
   value: Linear;
@@ -75,8 +80,10 @@ export class BertSelfAttention extends Module {
   }
 
   forward(hidden: Tensor, mask?: Tensor): Tensor {
-    return multiHeadAttention(this.query.forward(hidden), this.key.forward(hidden), this.value.forward(hidden), mask,
-      this.heads, this.training ? this.dropoutProb : 0);
+    const [q, k, v] = BertSelfAttention.fusedQkv
+      ? fusedLinear(hidden, [this.query, this.key, this.value])
+      : [this.query.forward(hidden), this.key.forward(hidden), this.value.forward(hidden)];
+    return multiHeadAttention(q, k, v, mask, this.heads, this.training ? this.dropoutProb : 0);
   }
 }
 

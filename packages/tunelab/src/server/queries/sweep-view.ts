@@ -2,7 +2,8 @@
 // one row per trial (objective value, best flag, early-termination reason), progress counts, the axis
 // scale of every search-space parameter, and compute time spent and saved by early termination.
 // Counts and the best trial come from `tunelab sweep status`'s report (sweep/status.ts), so both agree.
-import { sweepSpecOf, type SweepSpec } from '../../sweep/spec.js';
+import { processesPerTrial, sweepSpecOf, type SweepSpec } from '../../sweep/spec.js';
+import { computeSaved, type ComputeSaved } from '../../sweep/savings.js';
 import { statusReport } from '../../sweep/status.js';
 import type { Goal } from '../../sweep/types.js';
 import type { MetricSummary, Params, Sweep, Trial, TrialStatus } from '../../track/store.js';
@@ -50,16 +51,14 @@ export interface SweepProgress extends Record<TrialStatus, number> {
   created: number;
 }
 
-export interface ComputeTime {
-  /** Wall time of every started trial (running ones up to now). */
-  spentMs: number;
-  /**
-   * Estimated wall time early termination avoided: each terminated trial, at its own time per step, would
-   * have run on to `fullSteps` (the most primary-metric steps a completed trial reached). Null until a trial completes.
-   */
-  savedMs: number | null;
-  fullSteps: number | null;
-}
+/**
+ * Device time (wall time × the trial's processes: GPU-ms on GPUs, CPU-process-ms on CPUs) spent, and saved by early
+ * termination, each terminated trial from its own planned total of steps (sweep/savings.ts, docs/sweeps.md).
+ */
+export type ComputeTime = ComputeSaved & {
+  /** What one ms of `spentMs`/`savedMs` is: a GPU's (trials ran on GPUs) or a CPU process's. */
+  device: 'GPU' | 'CPU';
+};
 
 export interface SweepDetail {
   /** The sweep minus where it runs on disk and who controls it. */
@@ -101,7 +100,13 @@ export function sweepDetail(sweep: Sweep, trials: readonly Trial[], summaries: r
     trials: rows,
     bestTrialId,
     progress: { total: Math.max(report.maxTotalTrials, trials.length), created: trials.length, ...report.counts },
-    compute: computeTime(rows, now),
+    compute: {
+      ...computeSaved(trials.map((trial) => ({
+        status: trial.status, startedAt: trial.startedAt, endedAt: trial.endedAt, processes: processesPerTrial(spec),
+        summaries: summaries.filter((s) => s.runId === trial.runId),
+      })), now),
+      device: trials.some((t) => t.gpu !== null) ? 'GPU' : 'CPU',
+    },
     policy: spec.early_termination?.type ?? null,
   };
 }
@@ -127,19 +132,4 @@ function trialRow(trial: Trial, summary: MetricSummary | undefined, goal: Goal, 
     isBest: false,
     terminatedEarly: trial.status === 'terminated',
   };
-}
-
-export function computeTime(rows: readonly TrialRow[], now = Date.now()): ComputeTime {
-  let spentMs = 0;
-  for (const row of rows) if (row.startedAt !== null) spentMs += (row.endedAt ?? now) - row.startedAt;
-  const completedSteps = rows.filter((r) => r.status === 'completed' && r.lastStep !== null).map((r) => r.lastStep!);
-  if (completedSteps.length === 0) return { spentMs, savedMs: null, fullSteps: null };
-  const fullSteps = Math.max(...completedSteps);
-  let savedMs = 0;
-  for (const row of rows) {
-    if (!row.terminatedEarly || row.durationMs === null || row.lastStep === null || row.lastStep <= 0) continue;
-    if (row.lastStep >= fullSteps) continue;
-    savedMs += row.durationMs * (fullSteps / row.lastStep - 1);
-  }
-  return { spentMs, savedMs, fullSteps };
 }

@@ -99,8 +99,8 @@ export function runRoutes(deps: Deps) {
       const rawPath = new URL(c.req.url).pathname;
       const marker = `/artifacts/`;
       const requested = decodeArtifactPath(rawPath.slice(rawPath.indexOf(marker) + marker.length));
-      await store.getRun(id);
-      const file = await resolveArtifactPath(store.artifactsDir(id), requested);
+      const storeWrote = new Set((await store.listArtifacts(id)).map((a) => a.fileId));
+      const file = await resolveArtifactPath(store.artifactsDir(id), requested, storeWrote);
       const { size } = await stat(file);
       const baseName = requested.split('/').pop()!;
       c.header('Content-Type', 'application/octet-stream');

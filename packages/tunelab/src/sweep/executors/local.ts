@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LineSplitter, parseProtocolLine } from '../../track/protocol.js';
 import type { Params } from '../../track/store.js';
-import type { ExitInfo, Executor, LaunchTarget, OutputBatch, TrialHandle } from '../types.js';
+import {
+  EXIT_FILE, STDERR_FILE, STDOUT_FILE,
+  type ExitInfo, type Executor, type LaunchTarget, type OutputBatch, type RecordedAttempt, type TrialHandle,
+} from '../types.js';
 
-export const STDOUT_FILE = 'stdout.log';
-export const STDERR_FILE = 'stderr.log';
-export const EXIT_FILE = 'exit_code';
+export { EXIT_FILE, STDERR_FILE, STDOUT_FILE };
 
 // $1: the trial command, $2: where to write its exit status. The wrapper traps TERM (a handler, so the command
 // still gets default signal handling) to outlive the group-wide SIGTERM and record how the command ended.
@@ -57,7 +58,7 @@ export class LocalExecutor implements Executor {
    * output and exit status are left to read). Null when the process is gone without having recorded an exit
    * status (it was killed with its wrapper): the attempt is lost and must be re-queued.
    */
-  attach(trial: { runId: string; runDir: string; pid: number; stdoutOffset: number; stderrOffset: number }): TrialHandle | null {
+  attach(trial: RecordedAttempt): TrialHandle | null {
     const alive = isTrialProcessAlive(trial.pid, trial.runId);
     if (!alive && !existsSync(join(trial.runDir, EXIT_FILE))) return null;
     return new LocalTrialHandle(trial.pid, trial.runDir, { stdout: trial.stdoutOffset, stderr: trial.stderrOffset }, this.pollMs, this.killGraceMs);

@@ -3,7 +3,7 @@
 // best − slack_amount; minimizing: best·(1+slack_factor) or best + slack_amount. Azure's example: best 0.8,
 // slack_factor 0.2 → cutoff 0.8/1.2 = 0.667; a trial whose best is below 0.667 is cancelled.
 import type { Decision, SweepView, TerminationPolicy, TrialView } from '../types.js';
-import { bestOf, fmt, isEvaluationInterval, isWorse } from './compare.js';
+import { bestOf, digitsToTell, fmt, isEvaluationInterval, isWorse } from './compare.js';
 
 export interface BanditConfig {
   slack_factor?: number;
@@ -25,19 +25,24 @@ export class BanditPolicy implements TerminationPolicy {
     const { cutoff, formula } = this.cutoff(best, goal === 'maximize');
     const stop = isWorse(trialBest, cutoff, goal);
     const relation = stop ? (goal === 'maximize' ? '<' : '>') : (goal === 'maximize' ? '≥' : '≤');
-    return { stop, reason: `bandit: best ${fmt(trialBest)} ${relation} ${formula} = ${fmt(cutoff)} at interval ${interval}` };
+    const digits = digitsToTell([trialBest, cutoff]); // never "0.411 > … = 0.411"
+    return {
+      stop,
+      reason: `bandit: best ${fmt(trialBest, digits)} ${relation} ${formula(digits)} = ${fmt(cutoff, digits)} at interval ${interval}`,
+    };
   }
 
-  private cutoff(best: number, maximize: boolean): { cutoff: number; formula: string } {
+  /** The cutoff, and its formula printed with `digits` significant digits. */
+  private cutoff(best: number, maximize: boolean): { cutoff: number; formula: (digits: number) => string } {
     const { slack_factor: factor, slack_amount: amount } = this.config;
     if (factor !== undefined) {
       return maximize
-        ? { cutoff: best / (1 + factor), formula: `${fmt(best)}/(1+${factor})` }
-        : { cutoff: best * (1 + factor), formula: `${fmt(best)}·(1+${factor})` };
+        ? { cutoff: best / (1 + factor), formula: (d) => `${fmt(best, d)}/(1+${factor})` }
+        : { cutoff: best * (1 + factor), formula: (d) => `${fmt(best, d)}·(1+${factor})` };
     }
     const slack = amount ?? 0;
     return maximize
-      ? { cutoff: best - slack, formula: `${fmt(best)}−${slack}` }
-      : { cutoff: best + slack, formula: `${fmt(best)}+${slack}` };
+      ? { cutoff: best - slack, formula: (d) => `${fmt(best, d)}−${slack}` }
+      : { cutoff: best + slack, formula: (d) => `${fmt(best, d)}+${slack}` };
   }
 }

@@ -25,9 +25,27 @@ export function meanOf(values: readonly number[]): number {
   return finite.length === 0 ? NaN : finite.reduce((s, v) => s + v, 0) / finite.length;
 }
 
-/** Three significant digits, without trailing zeros: 0.6666… → "0.667", 0.8 → "0.8". */
-export function fmt(x: number): string {
-  return Number.isFinite(x) ? String(Number(x.toPrecision(3))) : String(x);
+/** Three (or `digits`) significant digits, without trailing zeros: 0.6666… → "0.667", 0.8 → "0.8". */
+export function fmt(x: number, digits = 3): string {
+  return Number.isFinite(x) ? String(Number(x.toPrecision(digits))) : String(x);
+}
+
+/**
+ * The fewest significant digits (3 or more) at which different values among `values` also print differently, so a
+ * reason never reads "0.411 > 0.411" (0.41145 > 0.4114 it is).
+ */
+export function digitsToTell(values: readonly number[]): number {
+  for (let digits = 3; digits < 17; digits++) {
+    const printed = new Map<string, number>();
+    const clash = values.some((v) => {
+      const text = fmt(v, digits);
+      const other = printed.get(text);
+      printed.set(text, v);
+      return other !== undefined && other !== v;
+    });
+    if (!clash) return digits;
+  }
+  return 17;
 }
 
 /**

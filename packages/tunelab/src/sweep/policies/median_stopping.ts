@@ -3,7 +3,7 @@
 // left out of the median, as in Optuna's MedianPruner; with no other trial at N nothing is stopped.)
 import type { Decision, SweepView, TerminationPolicy, TrialView } from '../types.js';
 import { median } from '../stats.js';
-import { bestOf, fmt, isEvaluationInterval, isWorse, meanOf } from './compare.js';
+import { bestOf, digitsToTell, fmt, isEvaluationInterval, isWorse, meanOf } from './compare.js';
 
 export interface MedianStoppingConfig {
   evaluation_interval: number;
@@ -25,9 +25,10 @@ export class MedianStoppingPolicy implements TerminationPolicy {
     const threshold = median(averages);
     const stop = isWorse(trialBest, threshold, sweep.goal);
     const relation = stop ? (sweep.goal === 'maximize' ? '<' : '>') : (sweep.goal === 'maximize' ? '≥' : '≤');
+    const digits = digitsToTell([trialBest, threshold]);
     return {
       stop,
-      reason: `median_stopping: best ${fmt(trialBest)} ${relation} median ${fmt(threshold)} of ${averages.length} trials' running averages at interval ${interval}`,
+      reason: `median_stopping: best ${fmt(trialBest, digits)} ${relation} median ${fmt(threshold, digits)} of ${averages.length} trials' running averages at interval ${interval}`,
     };
   }
 }

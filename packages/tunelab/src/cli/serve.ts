@@ -1,0 +1,98 @@
+// `tunelab serve`: a fine-tuned model folder behind HTTP (POST /v1/predict with dynamic batching, GET /health,
+// GET /metrics) until SIGTERM/SIGINT, which drains the requests in flight first. One model per process.
+import { InvalidArgumentError, type Command } from 'commander';
+import { TASK_NAMES, isTaskName } from '../tasks.js';
+import { TOKEN_PATTERN } from '../server/serve.js';
+import { startServing } from '../serving/serve.js';
+import { DEVICES, PRECISIONS, type DeviceFlag, type PrecisionFlag } from '../train/precision.js';
+import { positiveInt, runVerb } from './options.js';
+import * as torch from '@tunelab/torch';
+import { availableParallelism } from 'node:os';
+
+interface ServeFlags {
+  model: string;
+  task?: string;
+  host: string;
+  port: number;
+  device: string;
+  precision: string;
+  maxBatchSize: number;
+  maxWaitMs: number;
+  maxQueue: number;
+  token?: string;
+  maxSeqLength?: number;
+  docStride?: number;
+  threads?: number;
+}
+
+function port(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('expected an integer 0..65535 (0: any free port)');
+  return Number(value);
+}
+
+function nonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 60_000) throw new InvalidArgumentError('expected an integer 0..60000');
+  return Number(value);
+}
+
+function oneOf<T extends string>(values: readonly T[]) {
+  return (value: string): T => {
+    if (!(values as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of: ${values.join(', ')}`);
+    return value as T;
+  };
+}
+
+function token(value: string): string {
+  if (!TOKEN_PATTERN.test(value)) throw new InvalidArgumentError('expected 16 to 512 printable characters without spaces');
+  return value;
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('Serve a fine-tuned model over HTTP: POST /v1/predict (batched), GET /health, GET /metrics')
+    .requiredOption('--model <folder>', 'fine-tuned model folder (config.json, weights, tokenizer)')
+    .option('--task <task>', `the head's task (default: from the model's head; a masked LM serves fill-mask): ${TASK_NAMES.join(', ')}`)
+    .option('--host <host>', 'address to bind; anything but loopback needs the token', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0: any free port)', port, 8080)
+    .option('--device <device>', 'cpu | cuda | auto', oneOf(DEVICES), 'auto')
+    .option('--precision <precision>', 'fp32 | bf16 | fp16 | auto (default fp32, as transformers)', oneOf(PRECISIONS), 'fp32')
+    .option('--max-batch-size <n>', 'rows per forward pass (1: no dynamic batching)', positiveInt, 32)
+    .option('--max-wait-ms <ms>', 'how long a batch waits for more requests', nonNegativeInt, 5)
+    .option('--max-queue <n>', 'rows allowed to wait; beyond it requests get 503 with Retry-After', positiveInt, 1024)
+    .option('--token <token>', 'bearer token for /v1/* and /metrics (default beyond loopback: $TUNELAB_SERVE_TOKEN, else generated and printed once)', token)
+    .option('--max-seq-length <n>', 'longest input in tokens; longer texts are truncated (default 128; 384 for QA)', positiveInt)
+    .option('--doc-stride <n>', 'QA: context tokens shared by consecutive windows (default 128)', positiveInt)
+    .option('--threads <n>', 'CPU threads for libtorch (default: all cores)', positiveInt)
+    .action((flags: ServeFlags) => runVerb(() => serve(flags)));
+}
+
+async function serve(flags: ServeFlags): Promise<void> {
+  if (flags.task !== undefined && !isTaskName(flags.task)) {
+    throw new InvalidArgumentError(`--task ${flags.task}: expected one of: ${TASK_NAMES.join(', ')}`);
+  }
+  const given = flags.token ?? process.env.TUNELAB_SERVE_TOKEN;
+  torch.setNumThreads(flags.threads ?? availableParallelism());
+  const running = await startServing({
+    modelDir: flags.model, ...(flags.task !== undefined && isTaskName(flags.task) ? { task: flags.task } : {}),
+    host: flags.host, port: flags.port,
+    device: flags.device as DeviceFlag, precision: flags.precision as PrecisionFlag,
+    maxBatchSize: flags.maxBatchSize, maxWaitMs: flags.maxWaitMs, maxQueuedRows: Math.max(flags.maxQueue, flags.maxBatchSize),
+    ...(given !== undefined ? { token: token(given) } : {}),
+    ...(flags.maxSeqLength !== undefined ? { maxSeqLength: flags.maxSeqLength } : {}),
+    ...(flags.docStride !== undefined ? { docStride: flags.docStride } : {}),
+  });
+  const { info } = running.model;
+  console.log(`tunelab serve: ${info.modelDir} (${info.architecture}, ${info.pipeline}${info.task ? `, task ${info.task}` : ''})`);
+  console.log(`tunelab serve: device ${info.device}, precision ${info.precision}, batches of up to ${flags.maxBatchSize} rows, wait ${flags.maxWaitMs} ms`);
+  console.log(`tunelab serve: listening on ${running.url} (POST /v1/predict, GET /health, GET /metrics)`);
+  if (running.tokenGenerated) console.log(`tunelab serve: token (shown once): ${running.token}`);
+  if (running.token !== null) console.log('tunelab serve: /v1/* and /metrics need Authorization: Bearer <token>');
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  console.log(`tunelab serve: ${signal}: answering the ${running.serving.inFlight} requests in flight, then stopping`);
+  await running.close();
+  console.log('tunelab serve: stopped');
+}

@@ -1,0 +1,125 @@
+// The model `tunelab serve` answers with: a fine-tuned folder loaded once (head, tokenizer, labels, device,
+// precision), the head that reads its requests, and one forward pass over a batch of rows.
+import * as torch from '@tunelab/torch';
+import { collate } from '../data/collate.js';
+import type { Feature } from '../data/features.js';
+import { AutoModelForMaskedLM } from '../models/auto.js';
+import type { PreTrainedModel } from '../models/pretrained.js';
+import {
+  TASKS, checkModelHead, loadModelForTask, readModelHead, taskOfSavedModel, type TaskName,
+} from '../tasks.js';
+import { AutoTokenizer } from '../tokenizers/auto.js';
+import { toModelInputs } from '../train/inference.js';
+import {
+  resolveDevice, resolvePrecision, withAutocast, type ComputeDevice, type DeviceFlag, type Precision, type PrecisionFlag,
+} from '../train/precision.js';
+import { checkedHead } from './heads/checked.js';
+import type { HeadContext } from './heads/context.js';
+import { fillMaskHead } from './heads/fill-mask.js';
+import { questionAnsweringHead } from './heads/qa.js';
+import { sequenceHead } from './heads/sequence.js';
+import { tokenClassificationHead } from './heads/token.js';
+import type { AnyServingHead, PipelineName, RowOutputs } from './heads/types.js';
+
+export interface ServingModelOptions {
+  modelDir: string;
+  /** The task of the head (as `tunelab predict --task`); default: what the folder's head does. */
+  task?: TaskName;
+  device?: DeviceFlag;
+  /** Default fp32, as transformers' pipelines. */
+  precision?: PrecisionFlag;
+  maxSeqLength?: number;
+  docStride?: number;
+  nBestSize?: number;
+  maxAnswerLength?: number;
+  nullScoreDiffThreshold?: number;
+}
+
+export interface ServingModelInfo {
+  modelDir: string;
+  pipeline: PipelineName;
+  /** null for a masked LM (fill-mask). */
+  task: TaskName | null;
+  architecture: string;
+  labels: string[];
+  device: ComputeDevice;
+  precision: Precision;
+  maxSeqLength: number;
+}
+
+export interface ServingModel {
+  info: ServingModelInfo;
+  head: AnyServingHead;
+  /** One forward pass over `features` (padded to the longest): each row's outputs, in order. */
+  run(features: Feature[]): RowOutputs[] | Promise<RowOutputs[]>;
+  dispose(): void;
+}
+
+const MASKED_LM = /For(MaskedLM|PreTraining)$/;
+const FILL_MASK_HEADS = new Set<string>(['masked-lm', 'pretraining']);
+/** Fill-mask inputs are truncated like the other texts. */
+const FILL_MASK_MAX_SEQ_LENGTH = 128;
+
+export async function loadServingModel(options: ServingModelOptions): Promise<ServingModel> {
+  const device = resolveDevice(options.device ?? 'auto');
+  const precision = resolvePrecision(options.precision ?? 'fp32', device);
+  const headInfo = await readModelHead(options.modelDir);
+  // A masked LM serves fill-mask (tasks call its training `mlm`/`pretraining`, which predict does not answer).
+  const fillMask = options.task === undefined ? MASKED_LM.test(headInfo.architecture ?? '')
+    : FILL_MASK_HEADS.has(TASKS[options.task].head);
+  const task = fillMask ? null : options.task ?? await taskOfSavedModel(options.modelDir);
+  if (task !== null) checkModelHead(task, options.modelDir, headInfo, true);
+  const tokenizer = await AutoTokenizer.fromPretrained(options.modelDir);
+  const model: PreTrainedModel = task === null
+    ? await AutoModelForMaskedLM.fromPretrained(options.modelDir, { device })
+    : await loadModelForTask(task, options.modelDir, { labels: null, fromScratch: false, device });
+  model.eval();
+  const context: HeadContext = {
+    task, tokenizer,
+    textOptions: {
+      labels: headInfo.labels,
+      maxSeqLength: options.maxSeqLength ?? (task === null ? FILL_MASK_MAX_SEQ_LENGTH : TASKS[task].defaultMaxSeqLength),
+      docStride: options.docStride ?? 128,
+      // predict's defaults (--n-best-size 20, --max-answer-length 30, --null-score-diff-threshold 0)
+      qa: { nBestSize: options.nBestSize ?? 20, maxAnswerLength: options.maxAnswerLength ?? 30, nullScoreDiffThreshold: options.nullScoreDiffThreshold ?? 0 },
+    },
+  };
+  const head = headFor(context);
+  return {
+    info: {
+      modelDir: options.modelDir, pipeline: head.pipeline, task, architecture: model.architecture,
+      labels: headInfo.labels, device, precision, maxSeqLength: context.textOptions.maxSeqLength,
+    },
+    head,
+    run(features) {
+      const batch = collate({ labelKind: 'none', features }, features.map((_, i) => i), { padId: tokenizer.padTokenId });
+      return torch.noGrad(() => torch.scope(() => {
+        const outputs = withAutocast(precision, device, () => model.forward(toModelInputs(batch, device, false)));
+        return head.readOutputs ? head.readOutputs(outputs, batch) : rowsOf(outputs, batch.size[0]);
+      }));
+    },
+    dispose: () => model.dispose(),
+  };
+}
+
+function headFor(context: HeadContext): AnyServingHead {
+  if (context.task === null) return checkedHead(fillMaskHead(context));
+  const kind = TASKS[context.task].head;
+  if (kind === 'question-answering') return checkedHead(questionAnsweringHead(context));
+  if (kind === 'token-classification') return checkedHead(tokenClassificationHead(context));
+  return checkedHead(sequenceHead(context));
+}
+
+/** Every tensor output but the loss, as float32 on the host, split into rows. */
+function rowsOf(outputs: Record<string, torch.Tensor | undefined>, rows: number): RowOutputs[] {
+  const result: RowOutputs[] = Array.from({ length: rows }, () => ({}));
+  for (const [name, value] of Object.entries(outputs)) {
+    if (name === 'loss' || !value) continue;
+    const host = value.detach().float().cpu();
+    const data = host.toTypedArray() as Float32Array;
+    const shape = host.shape.slice(1);
+    const width = data.length / rows;
+    result.forEach((row, r) => { row[name] = { data: data.subarray(r * width, (r + 1) * width), shape }; });
+  }
+  return result;
+}
