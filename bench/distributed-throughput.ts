@@ -61,7 +61,7 @@ function train(dp: DataParallel | null, rank: number): Measured {
       start = performance.now();
     }
     torch.scope(() => {
-      model.forward(inputs).loss!.backward();
+      model.forward(inputs, { train: true }).loss!.backward();
       dp?.allReduceGradients(params);
       opt.step();
       opt.zeroGrad();

@@ -5,7 +5,7 @@
 // same model exported to ONNX (export/onnx-export.ts) run by onnxruntime-node behind the very same HTTP/batching stack.
 // Each server is its own process; configurations alternate over --repeats rounds, and medians are printed.
 //
-//   node --conditions=development --import tsx bench/serve-load.ts [--threads 2] [--repeats 3] [--seconds 4]
+//   node --conditions=development --import tsx bench/serve-load.ts [--threads 1] [--repeats 3] [--seconds 4]
 //        [--concurrency 1,8,64] [--no-onnx]
 //
 // Goals (issue 13): batched ≥ 3× the req/s of unbatched at concurrency 64; batched p99 ≤ 2× p50 at concurrency 8.
@@ -24,7 +24,7 @@ import { startServing } from '../packages/tunelab/src/serving/serve.js';
 
 const { values: flags } = parseArgs({
   options: {
-    threads: { type: 'string', default: '2' }, repeats: { type: 'string', default: '3' }, seconds: { type: 'string', default: '4' },
+    threads: { type: 'string', default: '1' }, repeats: { type: 'string', default: '3' }, seconds: { type: 'string', default: '4' },
     concurrency: { type: 'string', default: '1,8,64' }, 'no-onnx': { type: 'boolean', default: false },
     // internal: this script as one server process
     role: { type: 'string', default: 'load' }, engine: { type: 'string', default: 'torch' }, model: { type: 'string' },
@@ -42,8 +42,6 @@ const MINI = {
 };
 const MAX_WAIT_MS = 5;
 
-if (flags.role === 'server') await runServer();
-else await runLoad();
 
 // ---- one server process: prints its URL, serves until killed ----
 
@@ -97,7 +95,9 @@ interface Server { name: string; url: string; child: ChildProcess }
 function startServer(name: string, modelDir: string, onnxDir: string, engine: string, maxBatchSize: number): Promise<Server> {
   const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', import.meta.filename, '--role', 'server',
     '--engine', engine, '--model', modelDir, '--onnx-dir', onnxDir, '--max-batch-size', String(maxBatchSize), '--threads', String(THREADS)],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
+  // OpenBLAS keeps its own thread pool (all cores, spinning after each GEMM) beside libtorch's: pin both to --threads.
+  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, OPENBLAS_NUM_THREADS: String(THREADS), OMP_NUM_THREADS: String(THREADS) } });
+  process.once('exit', () => child.kill('SIGTERM'));
   return new Promise((resolvePromise, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -128,18 +128,24 @@ function post(agent: Agent, url: URL, body: string): Promise<number> {
   });
 }
 
-interface LoadResult { reqPerSecond: number; p50: number; p99: number; requests: number }
+interface LoadResult { reqPerSecond: number; p50: number; p99: number; requests: number; failures: number }
 
 /** `concurrency` clients, each sending its next request when the last is answered, for `seconds` (after a warm-up). */
 async function load(server: Server, concurrency: number, seconds: number, bodies: string[]): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const url = new URL('/v1/predict', server.url);
   let next = 0;
+  let failures = 0;
   const client = async (until: number, latencies: number[] | null) => {
     while (performance.now() < until) {
       const started = performance.now();
-      await post(agent, url, bodies[next++ % bodies.length]);
-      latencies?.push(performance.now() - started);
+      try {
+        await post(agent, url, bodies[next++ % bodies.length]);
+        latencies?.push(performance.now() - started);
+      } catch (error) {
+        if (latencies) failures++;
+        if (failures > 100) throw error;
+      }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, () => client(performance.now() + 500, null)));
@@ -150,10 +156,9 @@ async function load(server: Server, concurrency: number, seconds: number, bodies
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const quantile = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
-  return { reqPerSecond: latencies.length / elapsed, p50: quantile(0.5), p99: quantile(0.99), requests: latencies.length };
+  return { reqPerSecond: latencies.length / elapsed, p50: quantile(0.5), p99: quantile(0.99), requests: latencies.length, failures };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function runLoad(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'tunelab-serve-bench-'));
@@ -195,7 +200,7 @@ async function runLoad(): Promise<void> {
           const result = await load(server, concurrency, seconds, bodies);
           const key = `${server.name}@${concurrency}`;
           results.set(key, [...(results.get(key) ?? []), result]);
-          console.log(`round ${round + 1} ${key}: ${result.reqPerSecond.toFixed(1)} req/s, p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms (${result.requests} requests)`);
+          console.log(`round ${round + 1} ${key}: ${result.reqPerSecond.toFixed(1)} req/s, p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms (${result.requests} requests${result.failures ? `, ${result.failures} failed` : ''})`);
         }
       }
     }
@@ -226,3 +231,8 @@ async function runLoad(): Promise<void> {
     `batched p99 ≤ 2× p50 at 8 clients: ${at8 ? (at8.p99 / at8.p50).toFixed(2) : 'n/a'}× ${at8 && at8.p99 <= 2 * at8.p50 ? 'met' : 'NOT met'}.`);
   console.log('vs onnx: tunelab req/s ÷ onnxruntime-node req/s behind the same HTTP + batching stack (> 1: tunelab faster).');
 }
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+if (flags.role === 'server') await runServer();
+else await runLoad();

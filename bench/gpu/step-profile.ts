@@ -56,7 +56,6 @@ function profile(): Profile {
   const config = parseBertConfig({ ...JSON.parse(readFileSync(values.config!, 'utf8')), num_labels: 2 }, values.config!);
   torch.manualSeed(42);
   const model = BertForSequenceClassification.fromConfig(config, { device });
-  model.train();
   const params = model.parameters();
   const optimizer = new optim.AdamW(params, { lr: 2e-5, weightDecay: 0.01, fused: values.fused && device !== 'cpu' && optim.AdamW.fusedAvailable() });
   const inputs = makeInputs(config.vocab_size);
@@ -76,7 +75,7 @@ function profile(): Profile {
   for (let step = 0; step < warmup + steps; step++) {
     const counted = step >= warmup;
     torch.scope(() => {
-      const out = timed('forward', counted, () => withAutocast(precision, device, () => model.forward(inputs)).loss!.float());
+      const out = timed('forward', counted, () => withAutocast(precision, device, () => model.forward(inputs, { train: true })).loss!.float());
       timed('backward', counted, () => out.backward());
       timed('clip', counted, () => nn.utils.clipGradNorm(params, 1.0));
       timed('optimizer', counted, () => { optimizer.step(); optimizer.zeroGrad(); });
@@ -89,7 +88,7 @@ function profile(): Profile {
   const start = performance.now();
   for (let step = 0; step < steps; step++) {
     torch.scope(() => {
-      const out = withAutocast(precision, device, () => model.forward(inputs)).loss!.float();
+      const out = withAutocast(precision, device, () => model.forward(inputs, { train: true })).loss!.float();
       out.backward();
       nn.utils.clipGradNorm(params, 1.0);
       optimizer.step();

@@ -75,11 +75,11 @@ function reducerMatchesBackward(group: distributed.ProcessGroup, overlap: boolea
   const params = model.parameters();
   const inputs = makeInputs();
   const flatGrads = () => torch.keep(torch.scope(() => torch.cat(params.map((p) => p.grad!.flatten()))));
-  torch.scope(() => model.forward(inputs).loss!.backward());
+  torch.scope(() => model.forward(inputs, { train: true }).loss!.backward());
   const reference = flatGrads();
   for (const p of params) p.grad = null;
   const reducer = group.gradientReducer(params, { bucketBytes: 25 * 1024 * 1024, overlap });
-  torch.scope(() => model.forward(inputs).loss!.backward());
+  torch.scope(() => model.forward(inputs, { train: true }).loss!.backward());
   reducer.averageGradients();
   const reduced = flatGrads();
   const diff = torch.scope(() => reduced.sub(reference).abs().max().item());
@@ -108,7 +108,7 @@ function timeSteps(group: distributed.ProcessGroup | null, sync: Sync): Timing {
       start = performance.now();
     }
     loss = torch.scope(() => {
-      const out = model.forward(inputs).loss!;
+      const out = model.forward(inputs, { train: true }).loss!;
       out.backward();
       reducer?.averageGradients();
       optimizer.step();

@@ -82,7 +82,8 @@ echo "node_modules: $device/npm/node_modules.tar.xz (${#packages[@]} packages, $
 
 # --- (c) data (real text: lives only under the ignored .device/, never in the repository) -------------------------
 rm -rf "$device/data"
-mkdir -p "$device/data/glue/MRPC" "$device/data/models/bert-base-uncased"
+mkdir -p "$device/data/glue/MRPC" "$device/data/models/bert-base-uncased" "$device/data/squad"
+cp "$shared/data/squad/sample-v1.1.json" "$device/data/squad/"   # bench/gpu/peers.ts repeats it to fill its SQuAD steps
 cp "$shared/data/glue/MRPC/train.tsv" "$shared/data/glue/MRPC/dev.tsv" "$device/data/glue/MRPC/"
 for file in config.json tokenizer.json tokenizer_config.json vocab.txt; do
   cp "$shared/data/models/bert-base-uncased/$file" "$device/data/models/bert-base-uncased/"

@@ -220,6 +220,14 @@ def stage_metrics(name, steps):
             peak = (metrics.get('tunelab_peak_memory') or {}).get('maxAllocatedGiB')
             if peak and theirs.get('peak_memory_gib'):
                 metrics['ratio']['peak_memory_tunelab_over_hf'] = peak / theirs['peak_memory_gib']
+    elif name == 'peers':
+        for step, body in steps:
+            if step['name'] == 'gpu-peers':
+                result = [l.split(' ', 1)[1] for l in body if l.startswith('GPU_PEERS_RESULT ')]
+                metrics['peers'] = json.loads(result[-1]) if result else None
+                start = next((i for i, l in enumerate(body) if l.startswith('BERT-base from scratch, batch')), None)
+                metrics['peers_table'] = ([l.rstrip() for l in body[start:] if not l.startswith(('GPU_PEERS_RESULT', '###'))][:60]
+                                          if start is not None else [])
     elif name == 'nccl':
         metrics['nccl_check'] = tags.get('NCCL_CHECK')
         metrics['nccl_lines'] = [l.strip() for l in everything if re.match(r'^(ok  |FAIL) ', l)][:12]
@@ -360,6 +368,11 @@ def markdown(out):
                f"eval accuracy {fmt(plain.get('eval_accuracy'))} vs {fmt(nccl1.get('eval_accuracy'))}", '']
     if peer.get('step_profile_table'):
         md += ['## One BERT-base step, phase by phase (bench/gpu/step-profile.ts)', '```', *peer['step_profile_table'], '```', '']
+
+    peers = by.get('peers')
+    if peers and peers.get('peers_table'):
+        md += ['## tunelab vs HF Trainer (defaults, tuned): MRPC epoch, SQuAD steps (bench/gpu/peers.ts)', '```',
+               *peers['peers_table'], '```', '']
 
     nccl = by.get('nccl')
     if nccl:

@@ -5,7 +5,7 @@
 #
 #   OUT=/some/folder bash scripts/gpu/run.sh
 #
-# Stages, in order: env, build, torch, models, train, nccl (and hf, hfpeer, profile when named). Each logs to $OUT/<stage>.log and appends one JSON line
+# Stages, in order: env, build, torch, models, train, nccl (and hf, hfpeer, profile, peers when named). Each logs to $OUT/<stage>.log and appends one JSON line
 # to $OUT/summary.jsonl; $OUT/summary.md is rewritten after every stage, so a run cut short still reports what ran.
 # Every command inside a stage is a `step` with its own timeout, clamped to the stage's budget and to the run's
 # deadline (TUNELAB_GPU_DEADLINE_S, default 525 s after start). No `set -e`: a failed step is recorded, and the
@@ -201,6 +201,15 @@ stage_profile() {
   return $failed
 }
 
+# --- e'''. peers: MRPC epoch and SQuAD steps, tunelab against the HF Trainer (defaults and tuned), same card ------
+stage_peers() {
+  local args=()
+  [[ $DEVICE == cpu ]] && args=(--quick)   # rehearsal: tunelab only, a few tiny steps
+  step gpu-peers $(( STAGE_END - $(date +%s) - 5 )) $NODE_TS bench/gpu/peers.ts --model .device/data/models/bert-base-uncased \
+      --mrpc-train .device/data/glue/MRPC/train.tsv --squad .device/data/squad/sample-v1.1.json --device $DEVICE \
+      --work "$WORK/peers" --profile "${args[@]}"
+}
+
 # --- f. nccl: a world of 1 over NCCL (collectives, gradient reducer, overhead on a small job); Gloo tests -------
 stage_nccl() {
   local failed=0 args="--backend nccl --device cuda"
@@ -211,7 +220,7 @@ stage_nccl() {
 }
 
 # TUNELAB_GPU_STAGES picks the stages and their order (env first; all but env need build's addon).
-declare -A BUDGET=([env]=45 [build]=170 [torch]=55 [models]=50 [hf]=40 [train]=170 [hfpeer]=50 [profile]=110 [nccl]=60)
+declare -A BUDGET=([env]=45 [build]=170 [torch]=55 [models]=50 [hf]=40 [train]=170 [hfpeer]=50 [profile]=110 [peers]=300 [nccl]=60)
 for stage in ${TUNELAB_GPU_STAGES:-env build torch hf models train hfpeer nccl}; do
   run_stage "$stage" "${BUDGET[$stage]}"
   [[ $stage == env && -f $WORK/env.sh ]] && source "$WORK/env.sh"

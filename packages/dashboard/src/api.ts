@@ -70,6 +70,14 @@ export type SpaceParam = SweepDetail['space'][number];
 export type SweepCurves = InferResponseType<(typeof api.sweeps)[':id']['curves']['$get'], 200>;
 export type CompareData = InferResponseType<typeof api.compare.$get, 200>;
 
+/** An artifact's JSON (e.g. output/profile.json), fetched with the token when reads need it. */
+export async function fetchArtifactJson<T>(runId: string, name: string): Promise<T> {
+  const url = `/api/runs/${encodeURIComponent(runId)}/artifacts/${name.split('/').map(encodeURIComponent).join('/')}`;
+  const response = await fetch(url, { headers: authHeaders() });
+  if (!response.ok) throw new ApiError(response.status, `${name}: HTTP ${response.status}`);
+  return (await response.json()) as T;
+}
+
 /**
  * Downloads an artifact. On loopback a plain link works; when reads need the token, the file is fetched
  * with the header and handed to the browser as a blob.

@@ -164,6 +164,66 @@ describe('run page', () => {
   });
 });
 
+describe('sweep curves axis', () => {
+  test('the x axis is labelled, and an epoch axis places each trial by its own epochs', async () => {
+    const { page, seeded } = h;
+    const running = seeded.trialRunIds[TRIALS.findIndex((t) => t.end === 'running')]!;
+    await seeded.store.appendMetrics(running, [1, 2, 3, 4, 5].map((step) => ({ name: 'epoch', step, value: step / 5 })));
+    await page.goto(`${h.server.url}/sweeps/${seeded.sweepId}`);
+    await waitForSeries(page, 'sweep-curves', STARTED + 1);
+    const axis = () => page.evaluate(() => {
+      const u = (document.querySelector('[data-testid="sweep-curves"] > div') as Holder).__uplot as unknown as { axes: { label?: string }[]; series: { label?: string }[]; data: (number | null)[][] };
+      const index = u.series.findIndex((s) => (s.label ?? '').startsWith('Trial #5'));
+      return { label: u.axes[0].label, xs: u.data[0].filter((_, i) => u.data[index][i] !== null && u.data[index][i] !== undefined) };
+    });
+    assert.equal((await axis()).label, 'optimizer step');
+    await page.getByRole('group', { name: 'x axis' }).getByRole('button', { name: 'epoch' }).click();
+    await page.waitForFunction(() => ((document.querySelector('[data-testid="sweep-curves"] > div') as Holder).__uplot as unknown as { axes: { label?: string }[] }).axes[0].label === 'epoch');
+    await page.waitForFunction(() => Number((document.querySelector('[data-testid="sweep-curves"] > div') as HTMLElement).dataset.points) >= 5);
+    const onEpochs = await axis();
+    assert.deepEqual(onEpochs.xs.slice(0, 5), [0.2, 0.4, 0.6, 0.8, 1]);
+    await page.getByRole('group', { name: 'x axis' }).getByRole('button', { name: 'step' }).click(); // the choice is remembered: put it back
+  });
+});
+
+describe('run page readability', () => {
+  test('summaries are numbers, eval curves unsmoothed, a flat 0 has a range around 0, the git hash fits its card', async () => {
+    const { page, seeded } = h;
+    const run = await seeded.store.createRun({
+      experiment: 'glue-mrpc', name: 'readable', command: 'tunelab train --model m', gitCommit: 'f'.repeat(40),
+    });
+    await seeded.store.appendMetrics(run.id, [
+      ...[1, 2, 3, 4].map((step) => ({ name: 'train_loss', step, value: [1, 0.2, 0.9, 0.1][step - 1] })),
+      ...[2, 4].map((step) => ({ name: 'eval_f1', step, value: 0 })),
+      ...[2, 4].map((step) => ({ name: 'eval_accuracy', step, value: step === 2 ? 0.5 : 0.715 })),
+      ...[1, 2, 3, 4].map((step) => ({ name: 'epoch', step, value: step / 2 })),
+      { name: 'best_step', step: 4, value: 4 },
+    ]);
+    await seeded.store.setRunStatus(run.id, 'completed', { exitCode: 0 });
+    await page.goto(`${h.server.url}/runs/${run.id}`);
+    await waitForSeries(page, 'chart-eval_f1', 2);
+    // best_step and epoch: numbers, no charts
+    assert.match(await page.getByTestId('scalar-best_step').innerText(), /best_step\s+4\s+step 4/);
+    assert.match(await page.getByTestId('scalar-epoch').innerText(), /epoch\s+2\s+step 4/);
+    assert.equal(await page.getByTestId('chart-best_step').count(), 0);
+    assert.equal(await page.getByTestId('chart-epoch').count(), 0);
+    // eval_accuracy is drawn as logged (one series, no smoothed copy): 0.715 reads 0.715
+    const accuracy = await page.evaluate(() => (document.querySelector('[data-testid="chart-eval_accuracy"] > div') as Holder).__uplot!.data.slice(1));
+    assert.deepEqual(accuracy, [[0.5, 0.715]]);
+    // train_loss is smoothed (raw + smoothed series)
+    await waitForSeries(page, 'chart-train_loss', 3);
+    // a series that is 0 throughout: the axis is around 0, not 0–100
+    const range = await page.evaluate(() => {
+      const u = (document.querySelector('[data-testid="chart-eval_f1"] > div') as Holder).__uplot as unknown as { scales: { y: { min: number; max: number } } };
+      return [u.scales.y.min, u.scales.y.max];
+    });
+    assert.deepEqual(range, [-1, 1]);
+    const overflow = await page.getByTestId('git-commit').evaluate((el) => el.scrollWidth - el.clientWidth);
+    assert.ok(overflow <= 0, `the git hash overflows its card by ${overflow}px`);
+    await h.screenshot('run-readable');
+  });
+});
+
 describe('runs table and compare', () => {
   test('filters by status, selects two runs and compares their params', async () => {
     const { page, seeded } = h;

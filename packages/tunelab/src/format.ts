@@ -47,6 +47,7 @@ export function formatSetup(setup: { device: string; precision: string }): strin
  */
 export function formatPrediction(record: Record<string, unknown>): string {
   if (typeof record.label === 'string' && typeof record.score === 'number') return `${record.label} (${record.score.toFixed(2)})`;
+  if (typeof record.sequence === 'string' && typeof record.score === 'number') return `${record.sequence} (${record.score.toFixed(2)})`;
   const tags = record.predicted_tags;
   if (Array.isArray(record.tokens) && Array.isArray(tags)) {
     return record.tokens.map((token, i) => `${String(token)}/${String(tags[i])}`).join(' ');

@@ -14,7 +14,11 @@ export {
   type TaskName, type TaskSpec, type TaskData, type EvalSplit, type HeadKind,
 } from './tasks.js';
 export * from './train/index.js';
+export { fineTuneOnRanks, type LaunchFlags } from './distributed/train-ranks.js';
 export { startRun, RunClient, ENV_RUN_ID, ENV_STORE, type StartRunOptions } from './track/client.js';
 export { openStore, isStore, type Store, resolveStoreTarget, NotFoundError, StoreError, StoreInputError } from './track/store.js';
 export { formatProtocolLine, parseProtocolLine, PROTOCOL_PREFIX } from './track/protocol.js';
 export { startServer, createApp, type AppType, type ServeOptions, type RunningServer } from './server/index.js';
+export {
+  exportModel, ExportError, EXPORT_FORMATS, QUANTIZATIONS, type ExportOptions, type ExportResult,
+} from './export/index.js';

@@ -4,6 +4,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { flatRange } from './series.js';
 import { readTheme, type ChartTheme } from './theme.js';
 import { formatNumber, formatTime } from '../format.js';
 import { useThemeName } from '../theme.js';
@@ -24,7 +25,8 @@ export interface LineSeries {
   warning?: string;
 }
 
-export type XKind = 'step' | 'time';
+/** `epoch`: fractional epochs (a sweep whose trials differ in batch size, so in steps per epoch). */
+export type XKind = 'step' | 'time' | 'epoch';
 
 export interface LineChartProps {
   series: readonly LineSeries[];
@@ -32,6 +34,8 @@ export interface LineChartProps {
   logY?: boolean;
   height?: number;
   yLabel?: string;
+  /** The x axis's title (default none). */
+  xLabel?: string;
   /** 'nearest': one series (sweeps, many trials); 'all': every series at the cursor's x (compare). */
   tooltip?: 'nearest' | 'all';
   testId?: string;
@@ -61,7 +65,7 @@ export function LineChart(props: LineChartProps) {
 
   // Structure: everything but the values. A change rebuilds the chart; new values only call setData.
   const structure = JSON.stringify([
-    props.series.map((s) => [s.key, s.color, s.width, s.dash, s.ghost]), props.xKind, !!props.logY, height, themeName, props.yLabel,
+    props.series.map((s) => [s.key, s.color, s.width, s.dash, s.ghost]), props.xKind, !!props.logY, height, themeName, props.yLabel, props.xLabel,
   ]);
 
   useEffect(() => {
@@ -154,11 +158,16 @@ function buildOptions(
     },
     scales: {
       x: { time: p.xKind === 'time' },
-      y: p.logY ? { distr: 3, log: 10 } : { auto: true },
+      // A flat series gets a range around its value: uPlot's own would run 0–100 for a value of 0.
+      y: p.logY ? { distr: 3, log: 10 } : { auto: true, range: (_u, min, max) => flatRange(min, max) ?? uPlot.rangeNum(min, max, 0.1, true) },
     },
-    axes: [p.xKind === 'step' ? { ...axis(), incrs: INTEGER_INCREMENTS } : axis(), yAxis],
+    axes: [{
+      ...axis(),
+      ...(p.xKind === 'step' ? { incrs: INTEGER_INCREMENTS } : {}),
+      ...(p.xLabel ? { label: p.xLabel, labelFont: '12px system-ui, sans-serif', labelSize: 18 } : {}),
+    }, yAxis],
     series: [
-      { label: p.xKind === 'time' ? 'time' : 'step' },
+      { label: p.xKind },
       ...p.series.map((s) => ({
         label: s.label,
         stroke: s.color,
@@ -218,7 +227,7 @@ function updateTooltip(u: uPlot, props: LineChartProps, tip: HTMLDivElement | nu
   }
   const series = props.series[hit.seriesIdx - 1];
   const xValue = u.data[0][hit.dataIdx];
-  const xText = props.xKind === 'time' ? formatTime(xValue * 1000) : `step ${formatNumber(xValue)}`;
+  const xText = props.xKind === 'time' ? formatTime(xValue * 1000) : `${props.xKind} ${formatNumber(xValue, props.xKind === 'epoch' ? 3 : 4)}`;
   tip.replaceChildren();
 
   if (props.tooltip === 'all') {

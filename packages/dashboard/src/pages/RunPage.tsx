@@ -1,13 +1,14 @@
 // One run: live metric curves (smoothing, log-y, step or wall-time x), params, tags, logs that follow the
 // tail, artifacts, status and stop reason; stop and delete for the token holder.
 import { useMemo, useRef, useEffect, useState } from 'react';
-import { api, unwrap, downloadArtifact, type Point, type LogChunk, type RunDetail, type Info } from '../api.js';
+import { api, unwrap, downloadArtifact, fetchArtifactJson, type Point, type LogChunk, type RunDetail, type Info } from '../api.js';
 import { useLoad, useStored, useThrottled } from '../hooks.js';
 import { useLive } from '../live.js';
 import { Link, navigate, sweepHref } from '../router.js';
 import { ErrorBox, Segmented, Stat, StatusBadge } from '../components/ui.js';
 import { LineChart, type XKind } from '../charts/LineChart.js';
-import { appendPoints, toXY } from '../charts/series.js';
+import { appendPoints, isScalar, toXY } from '../charts/series.js';
+import { isSmoothable } from '../charts/smoothing.js';
 import { seriesColor, withAlpha } from '../charts/theme.js';
 import { formatBytes, formatDuration, formatNumber, formatParam, formatTime } from '../format.js';
 
@@ -58,6 +59,7 @@ export function RunPage({ id }: { id: string }) {
       <div className="grid-side">
         <div className="stack">
           <MetricsPanel series={series.data ?? {}} error={series.error} />
+          <ProfilePanel runId={id} />
           <LogsPanel runId={id} running={run.status === 'running'} />
         </div>
         <div className="stack">
@@ -75,7 +77,7 @@ export function RunPage({ id }: { id: string }) {
             <div className="card">
               <h2>Command</h2>
               <code style={{ overflowWrap: 'anywhere' }}>{run.command}</code>
-              {run.gitCommit && <div className="faint" style={{ marginTop: 6 }}>git {run.gitCommit}</div>}
+              {run.gitCommit && <div className="faint mono" style={{ marginTop: 6, overflowWrap: 'anywhere' }} title={run.gitCommit} data-testid="git-commit">git {run.gitCommit.slice(0, 12)}</div>}
             </div>
           )}
         </div>
@@ -134,13 +136,16 @@ function MetricsPanel({ series, error }: { series: Record<string, Point[]>; erro
   const [smoothing, setSmoothing] = useStored('tunelab.run.smoothing', 0.6);
   const [logY, setLogY] = useStored('tunelab.run.logy', false);
   const [xKind, setXKind] = useStored<XKind>('tunelab.run.x', 'step');
-  const names = Object.keys(series).sort();
+  const all = Object.keys(series).sort();
+  // Summaries (best_step, epoch, runtimes) and one-point series read as numbers, not as one-dot charts.
+  const scalars = all.filter((name) => isScalar(name, series[name]));
+  const names = all.filter((name) => !scalars.includes(name));
   return (
     <div className="card">
       <div className="card-head">
         <h2>Metrics</h2>
         <div className="tools">
-          <label className="inline" title="exponential moving average (TensorBoard's)">
+          <label className="inline" title="time-weighted exponential moving average of train series; evaluation series are never smoothed">
             smoothing
             <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} aria-label="smoothing" />
             <span className="mono" style={{ width: 30 }}>{smoothing.toFixed(2)}</span>
@@ -150,9 +155,17 @@ function MetricsPanel({ series, error }: { series: Record<string, Point[]>; erro
         </div>
       </div>
       <ErrorBox error={error} />
-      {names.length === 0 && <div className="empty">No metrics reported yet.</div>}
+      {all.length === 0 && <div className="empty">No metrics reported yet.</div>}
+      {scalars.length > 0 && (
+        <div className="stats" data-testid="metric-scalars">
+          {scalars.map((name) => {
+            const last = series[name].at(-1)!;
+            return <Stat key={name} label={name} value={formatNumber(last[1], 5)} hint={`step ${formatNumber(last[0])}`} testId={`scalar-${name}`} />;
+          })}
+        </div>
+      )}
       <div className="metric-grid">
-        {names.map((name, i) => <MetricChart key={name} name={name} points={series[name]} color={seriesColor(i)} smoothing={smoothing} logY={logY} xKind={xKind} />)}
+        {names.map((name, i) => <MetricChart key={name} name={name} points={series[name]} color={seriesColor(i)} smoothing={isSmoothable(name) ? smoothing : 0} logY={logY} xKind={xKind} />)}
       </div>
     </div>
   );
@@ -214,7 +227,7 @@ function LogsPanel({ runId, running }: { runId: string; running: boolean }) {
       <ErrorBox error={logs.error} />
       {/* Text nodes only: captured output is shown, never interpreted. */}
       <div className="logs" ref={box} data-testid="logs">
-        {chunks.length === 0 && <span className="faint">No output captured.</span>}
+        {chunks.length === 0 && <span className="faint">No output captured yet: runs of <code>tunelab train</code> and sweep trials log their output here; a run started from the library logs with <code>RunClient.log()</code>.</span>}
         {chunks.map((c) => <span key={c.seq} className={c.stream === 'stderr' ? 'stderr' : undefined}>{c.text}</span>)}
       </div>
     </div>
@@ -273,6 +286,62 @@ function ArtifactsPanel({ runId, info }: { runId: string; info: Info | null }) {
           ))}
         </tbody>
       </table>
+    </div>
+  );
+}
+
+/** What `tunelab train --profile` stored (train/profile.ts TrainingProfile, as output/profile.json). */
+interface StoredProfile {
+  device: string;
+  wallSeconds: number;
+  coverage: number;
+  stepShare: number;
+  steps: number;
+  rows: { part: string; label: string; seconds: number; count: number; share: number }[];
+  epochs: { epoch: number; batches: number; distinctShapes: number; realTokens: number; paddingTokens: number; bucketPaddingTokens: number }[];
+}
+
+const PROFILE_ARTIFACT = 'output/profile.json';
+
+/** Where the training time went, when the run was trained with --profile. */
+function ProfilePanel({ runId }: { runId: string }) {
+  const profile = useLoad(async () => {
+    const { artifacts } = await unwrap(api.runs[':id'].artifacts.$get({ param: { id: runId } }));
+    return artifacts.some((a) => a.name === PROFILE_ARTIFACT) ? fetchArtifactJson<StoredProfile>(runId, PROFILE_ARTIFACT) : null;
+  }, [runId]);
+  if (!profile.data && !profile.error) return null;
+  const data = profile.data;
+  return (
+    <div className="card" data-testid="profile">
+      <h2>Profile</h2>
+      <ErrorBox error={profile.error} />
+      {data && (
+        <>
+          <div className="faint">
+            {data.device}: {formatNumber(data.wallSeconds)} s wall, {data.steps} steps; the parts cover {(data.coverage * 100).toFixed(1)} %,
+            the step itself {(data.stepShare * 100).toFixed(1)} %
+          </div>
+          <table className="data">
+            <thead><tr><th>part</th><th className="num">seconds</th><th className="num">share</th><th className="num">count</th></tr></thead>
+            <tbody>
+              {data.rows.map((row) => (
+                <tr key={row.part}>
+                  <td>{row.label}</td>
+                  <td className="num">{row.seconds.toFixed(3)}</td>
+                  <td className="num">{(row.share * 100).toFixed(1)} %</td>
+                  <td className="num muted">{row.part === 'untimed' ? '' : row.count}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {data.epochs.map((e) => (
+            <div key={e.epoch} className="faint">
+              epoch {e.epoch}: {e.batches} batches, {e.distinctShapes} distinct shapes, padding {e.paddingTokens} of{' '}
+              {e.realTokens + e.paddingTokens} tokens ({e.bucketPaddingTokens} from --pad-to-multiple-of)
+            </div>
+          ))}
+        </>
+      )}
     </div>
   );
 }

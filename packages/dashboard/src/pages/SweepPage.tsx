@@ -7,10 +7,10 @@ import { api, unwrap, type Point, type SweepDetail, type TrialRow } from '../api
 import { useLoad, useStored, useThrottled } from '../hooks.js';
 import { useLive } from '../live.js';
 import { Link, navigate, runHref } from '../router.js';
-import { ErrorBox, Progress, Stat, StatusBadge } from '../components/ui.js';
+import { ErrorBox, Progress, Segmented, Stat, StatusBadge } from '../components/ui.js';
 import { LineChart, type LineSeries } from '../charts/LineChart.js';
 import { EChart } from '../charts/EChart.js';
-import { appendPoints } from '../charts/series.js';
+import { appendPoints, epochsAt } from '../charts/series.js';
 import { KIND_LABELS, paramSummary, parallelOption, scatterOption, trialKind, trialStyle } from '../charts/sweepCharts.js';
 import { readTheme } from '../charts/theme.js';
 import { useThemeName } from '../theme.js';
@@ -191,9 +191,33 @@ function SweepView({ detail, curves, curvesError, onChanged }: { detail: SweepDe
   );
 }
 
+/**
+ * Each run's `epoch` series (logged with every train and eval entry), fetched only while the epoch x axis is shown:
+ * trials with different batch sizes reach an epoch at different steps.
+ */
+function useEpochSeries(runIds: readonly string[], enabled: boolean): Record<string, Point[]> {
+  const [epochs, setEpochs] = useState<Record<string, Point[]>>({});
+  const wanted = enabled ? runIds.filter((id) => !(id in epochs)) : [];
+  const key = wanted.join(',');
+  useEffect(() => {
+    if (wanted.length === 0) return;
+    let live = true;
+    void Promise.all(wanted.map(async (runId) => {
+      const body = await unwrap(api.runs[':id'].metrics.$get({ param: { id: runId }, query: { names: ['epoch'], points: CURVE_POINTS } }));
+      return [runId, body.series[0]?.points ?? []] as const;
+    })).then((loaded) => { if (live) setEpochs((all) => ({ ...all, ...Object.fromEntries(loaded) })); }).catch(() => undefined);
+    return () => { live = false; };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+  return epochs;
+}
+
 function CurvesPanel({ trials, curves, metric, space }: { trials: TrialRow[]; curves: Record<string, Point[]>; metric: string; space: SweepDetail['space'] }) {
   const themeName = useThemeName();
   const [logY, setLogY] = useStored('tunelab.sweep.logy', false);
+  const [xKind, setXKind] = useStored<'step' | 'epoch'>('tunelab.sweep.x', 'step');
+  const runIds = useMemo(() => trials.flatMap((t) => (t.runId && curves[t.runId] ? [t.runId] : [])), [trials, curves]);
+  const epochs = useEpochSeries(runIds, xKind === 'epoch');
   const series: LineSeries[] = useMemo(() => {
     const theme = readTheme();
     return trials
@@ -202,11 +226,15 @@ function CurvesPanel({ trials, curves, metric, space }: { trials: TrialRow[]; cu
       .sort((a, b) => a.style.layer - b.style.layer)
       .map(({ trial, style }) => {
         const points = curves[trial.runId!];
+        const steps = points.map((p) => p[0]);
+        // On the epoch axis, a point whose epoch is not known (yet) is left out.
+        const xs = xKind === 'epoch' ? epochsAt(steps, epochs[trial.runId!] ?? []) : steps;
+        const kept = points.flatMap((p, i) => (xs[i] === null ? [] : [[xs[i]!, p[1]] as const]));
         return {
           key: trial.id,
           label: `Trial #${trial.number} — ${KIND_LABELS[trialKind(trial)]}`,
-          xs: points.map((p) => p[0]),
-          ys: points.map((p) => p[1]),
+          xs: kept.map(([x]) => x),
+          ys: kept.map(([, y]) => y),
           color: style.color,
           width: style.width,
           dash: style.dash,
@@ -215,7 +243,7 @@ function CurvesPanel({ trials, curves, metric, space }: { trials: TrialRow[]; cu
         };
       });
     // themeName: colours come from CSS variables of the current theme.
-  }, [trials, curves, space, themeName]);
+  }, [trials, curves, space, themeName, xKind, epochs]);
   return (
     <>
       <div className="card-head">
@@ -227,9 +255,10 @@ function CurvesPanel({ trials, curves, metric, space }: { trials: TrialRow[]; cu
         </div>
         <div className="tools">
           <label className="inline"><input type="checkbox" checked={logY} onChange={(e) => setLogY(e.target.checked)} />log y</label>
+          <Segmented label="x axis" value={xKind} onChange={setXKind} options={[{ value: 'step', label: 'step' }, { value: 'epoch', label: 'epoch' }]} />
         </div>
       </div>
-      <LineChart series={series} xKind="step" logY={logY} height={320} tooltip="nearest" yLabel={metric} testId="sweep-curves" />
+      <LineChart series={series} xKind={xKind} logY={logY} height={320} tooltip="nearest" yLabel={metric} xLabel={xKind === 'epoch' ? 'epoch' : 'optimizer step'} testId="sweep-curves" />
     </>
   );
 }

@@ -31,8 +31,12 @@ export function register(program: Command): void {
       process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
       return;
     }
-    const files = result.files.map((file) => `  ${file.path}  ${(file.bytes / 1e6).toFixed(1)} MB`).join('\n');
+    const files = result.files.map((file) => `  ${file.path}  ${size(file.bytes)}`).join('\n');
     const note = result.tokenizer ? '' : '\nnote: the model folder has no tokenizer; transformers.js needs tokenizer.json';
     process.stdout.write(`exported ${result.architecture} to ${result.output}\n${files}${note}\n`);
   }));
+}
+
+function size(bytes: number): string {
+  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
 }

@@ -1,9 +1,10 @@
-// `tunelab runs list | show <run> | compare <run…>`: the tracking store from the terminal.
+// `tunelab runs list | show <run> | compare <run…> | sync`: the tracking store from the terminal.
 import { InvalidArgumentError, type Command } from 'commander';
-import { RUN_STATUSES, type MetricSummary, type ParamValue, type Run, type RunStatus, type Sweep, type Trial } from '../track/store.js';
+import { RUN_STATUSES, displayStatus, type MetricSummary, type ParamValue, type Run, type RunStatus, type Sweep, type Trial } from '../track/store.js';
 import { sweepSpecOf } from '../sweep/spec.js';
 import { formatTime, table } from '../format.js';
 import { fmt } from '../sweep/policies/compare.js';
+import { journalDir, syncJournals } from '../track/journal.js';
 import { withStore } from './common.js';
 import { positiveInt, storeHelp } from './options.js';
 
@@ -43,7 +44,7 @@ export function register(program: Command): void {
           console.log(sweepRunTable(sweep, await store.listTrials(sweep.id), list, summaries));
           return;
         }
-        const rows = list.map((run) => [run.id, run.name, run.status, formatTime(run.startedAt), duration(run),
+        const rows = list.map((run) => [run.id, run.name, displayStatus(run), formatTime(run.startedAt), duration(run),
           shownMetrics(summaries.filter((s) => s.runId === run.id)).map((s) => `${s.name}=${fmt(s.lastValue)}`).join(' ')]);
         console.log(table(['id', 'name', 'status', 'started', 'duration', 'metrics (last value)'], rows).join('\n'));
       }));
@@ -65,6 +66,17 @@ export function register(program: Command): void {
         console.log(showRun(run, metrics, artifacts.map((a) => `${a.name} (${a.size} bytes)`), tail.map((c) => c.text).join('')));
       }));
 
+  runs.command('sync')
+    .description('Write the points that runs journaled while the store was unreachable (<store home>/journal) into the store')
+    .option('--store <url>', storeHelp())
+    .action((options: { store?: string }) =>
+      withStore('runs sync', options.store, async (store) => {
+        const results = await syncJournals(store);
+        if (results.length === 0) console.log(`nothing to sync: no journal in ${journalDir(store.home)}`);
+        for (const r of results) console.log(r.error === null ? `run ${r.runId}: ${r.points} points written` : `run ${r.runId}: not synced: ${r.error}`);
+        return results.some((r) => r.error !== null) ? 1 : 0;
+      }));
+
   runs.command('compare <runs...>')
     .description('Params and metrics of several runs side by side')
     .option('--store <url>', storeHelp())
@@ -83,7 +95,7 @@ export function register(program: Command): void {
 
 function showRun(run: Run, metrics: MetricSummary[], artifacts: string[], log: string): string {
   const lines = [
-    `run ${run.id} (${run.name}): ${run.status}${run.exitCode === null ? '' : `, exit code ${run.exitCode}`}${run.reason ? ` — ${run.reason}` : ''}`,
+    `run ${run.id} (${run.name}): ${statusLine(run)}${run.exitCode === null ? '' : `, exit code ${run.exitCode}`}${run.reason ? ` — ${run.reason}` : ''}`,
     `started ${formatTime(run.startedAt)}, duration ${duration(run)}, host ${run.host ?? '-'}${run.gitCommit ? `, commit ${run.gitCommit.slice(0, 12)}` : ''}`,
   ];
   if (run.sweepId) lines.push(`sweep ${run.sweepId}, trial ${run.trialId}`);
@@ -109,7 +121,7 @@ function sweepRunTable(sweep: Sweep, trials: Trial[], runs: Run[], summaries: Me
     const series = summaries.find((s) => s.runId === run.id && s.name === metric);
     const best = series === undefined ? '-' : fmt(objective.goal === 'minimize' ? series.min : series.max);
     const values = params.map((p) => (trial && p in trial.params ? formatParam(trial.params[p]) : '-'));
-    return [run.id, trial ? String(trial.number) : '-', run.status, best, ...values];
+    return [run.id, trial ? String(trial.number) : '-', displayStatus(run), best, ...values];
   });
   return table(['id', 'trial', 'status', `${metric} (best, ${objective.goal})`, ...params], rows).join('\n');
 }
@@ -128,7 +140,7 @@ function shownMetrics(summaries: MetricSummary[]): MetricSummary[] {
 }
 
 /** HF's rule for greater_is_better: a metric whose name ends in "loss" is better lower, any other higher. */
-export function lowerIsBetter(metric: string): boolean {
+function lowerIsBetter(metric: string): boolean {
   return metric.endsWith('loss');
 }
 
@@ -145,7 +157,7 @@ function compareRuns(runs: Run[], summaries: MetricSummary[]): string {
   const paramNames = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort();
   const metricNames = [...new Set(summaries.map((s) => s.name))].sort();
   const rows = [
-    ['status', ...runs.map((r) => r.status)],
+    ['status', ...runs.map((r) => displayStatus(r))],
     ...paramNames.map((p) => [p, ...runs.map((r) => (p in r.params ? String(r.params[p]) : '-'))]),
     ...metricNames.flatMap((m) => {
       const of = (r: Run) => summaries.find((s) => s.runId === r.id && s.name === m);
@@ -161,4 +173,10 @@ function compareRuns(runs: Run[], summaries: MetricSummary[]): string {
 function duration(run: Run): string {
   const seconds = ((run.endedAt ?? Date.now()) - run.startedAt) / 1000;
   return seconds < 120 ? `${seconds.toFixed(1)} s` : `${(seconds / 60).toFixed(1)} min`;
+}
+
+/** The display status; a lost run says when it was last seen (its process died without ending it). */
+function statusLine(run: Run): string {
+  const status = displayStatus(run);
+  return status === 'lost' ? `lost (running, but not seen for ${Math.round((Date.now() - run.lastSeenAt) / 1000)} s)` : status;
 }

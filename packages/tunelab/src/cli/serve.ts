@@ -1,13 +1,13 @@
 // `tunelab serve`: a fine-tuned model folder behind HTTP (POST /v1/predict with dynamic batching, GET /health,
 // GET /metrics) until SIGTERM/SIGINT, which drains the requests in flight first. One model per process.
+import { availableParallelism } from 'node:os';
+import * as torch from '@tunelab/torch';
 import { InvalidArgumentError, type Command } from 'commander';
-import { TASK_NAMES, isTaskName } from '../tasks.js';
+import { TASK_NAMES } from '../tasks.js';
 import { TOKEN_PATTERN } from '../server/serve.js';
 import { startServing } from '../serving/serve.js';
 import { DEVICES, PRECISIONS, type DeviceFlag, type PrecisionFlag } from '../train/precision.js';
 import { positiveInt, runVerb } from './options.js';
-import * as torch from '@tunelab/torch';
-import { availableParallelism } from 'node:os';
 
 interface ServeFlags {
   model: string;
@@ -52,7 +52,7 @@ export function register(program: Command): void {
     .command('serve')
     .description('Serve a fine-tuned model over HTTP: POST /v1/predict (batched), GET /health, GET /metrics')
     .requiredOption('--model <folder>', 'fine-tuned model folder (config.json, weights, tokenizer)')
-    .option('--task <task>', `the head's task (default: from the model's head; a masked LM serves fill-mask): ${TASK_NAMES.join(', ')}`)
+    .option('--task <task>', `as predict --task (default: the model's own; fill-mask for a masked LM): fill-mask, ${TASK_NAMES.join(', ')}`)
     .option('--host <host>', 'address to bind; anything but loopback needs the token', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free port)', port, 8080)
     .option('--device <device>', 'cpu | cuda | auto', oneOf(DEVICES), 'auto')
@@ -68,13 +68,10 @@ export function register(program: Command): void {
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
-  if (flags.task !== undefined && !isTaskName(flags.task)) {
-    throw new InvalidArgumentError(`--task ${flags.task}: expected one of: ${TASK_NAMES.join(', ')}`);
-  }
   const given = flags.token ?? process.env.TUNELAB_SERVE_TOKEN;
   torch.setNumThreads(flags.threads ?? availableParallelism());
   const running = await startServing({
-    modelDir: flags.model, ...(flags.task !== undefined && isTaskName(flags.task) ? { task: flags.task } : {}),
+    modelDir: flags.model, ...(flags.task !== undefined ? { task: flags.task } : {}),
     host: flags.host, port: flags.port,
     device: flags.device as DeviceFlag, precision: flags.precision as PrecisionFlag,
     maxBatchSize: flags.maxBatchSize, maxWaitMs: flags.maxWaitMs, maxQueuedRows: Math.max(flags.maxQueue, flags.maxBatchSize),
@@ -83,7 +80,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     ...(flags.docStride !== undefined ? { docStride: flags.docStride } : {}),
   });
   const { info } = running.model;
-  console.log(`tunelab serve: ${info.modelDir} (${info.architecture}, ${info.pipeline}${info.task ? `, task ${info.task}` : ''})`);
+  console.log(`tunelab serve: ${info.modelDir} (${info.architecture}, ${info.pipeline}, task ${info.task})`);
   console.log(`tunelab serve: device ${info.device}, precision ${info.precision}, batches of up to ${flags.maxBatchSize} rows, wait ${flags.maxWaitMs} ms`);
   console.log(`tunelab serve: listening on ${running.url} (POST /v1/predict, GET /health, GET /metrics)`);
   if (running.tokenGenerated) console.log(`tunelab serve: token (shown once): ${running.token}`);

@@ -2,6 +2,7 @@
 // The controller runs in this process; Ctrl-C stops the controller only (trials keep running; `resume` re-attaches).
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Store, SweepExecutor } from '../track/store.js';
+import { redactUrl } from '../track/connect.js';
 import { loadSpec } from '../sweep/spec-file.js';
 import { createSweep, isIdentityDead, runSweep, type ControllerOptions } from '../sweep/controller.js';
 import { formatSweepStatus, sweepStatus } from '../sweep/status.js';
@@ -48,7 +49,7 @@ export function register(program: Command): void {
         const created = await createSweep(store, spec, dir, flags.executor);
         const sampler = spec.sampling_algorithm.type === 'random' && spec.sampling_algorithm.rule === 'sobol' ? 'random/sobol' : spec.sampling_algorithm.type;
         console.log(`sweep ${created.id} (${created.name}): ${spec.limits.max_total_trials} trials, ${spec.limits.max_concurrent_trials} at a time, ` +
-          `${sampler} sampling, ${spec.early_termination?.type ?? 'no'} early termination, ${flags.executor} executor; store ${store.url}`);
+          `${sampler} sampling, ${spec.early_termination?.type ?? 'no'} early termination, ${flags.executor} executor; store ${redactUrl(store.url)}`);
         return control(store, created.id, flags, gpus);
       }, { longLived: true }));
 

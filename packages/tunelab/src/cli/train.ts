@@ -44,6 +44,7 @@ const TRAIN_OPTIONS: OptionTable = [
   ['--from-scratch', 'initialise from the model folder\'s config.json instead of its weights'],
   ['--ignore-mismatched-sizes', 're-initialise checkpoint tensors whose shape differs (another classifier)'],
   ['--resume [checkpoint]', 'continue from a checkpoint (default: the latest in --output-dir)'],
+  ['--overwrite-output-dir', 'start afresh in an --output-dir that holds checkpoints (they are deleted)'],
   ['--store <url>', storeHelp()],
   ['--experiment <name>', 'tracking experiment (default: the task)'],
   ['--run-name <name>', 'tracking run name'],

@@ -1,6 +1,7 @@
 // `tunelab ui`: serves the dashboard and its API over a store until interrupted (Ctrl-C).
 import { InvalidArgumentError, type Command } from 'commander';
 import { startServer, TOKEN_PATTERN } from '../server/serve.js';
+import { redactUrl } from '../track/connect.js';
 import { withStore } from './common.js';
 import { storeHelp } from './options.js';
 
@@ -26,7 +27,7 @@ export function register(program: Command): void {
       withStore('ui', options.store, async (store) => {
         const given = options.token ?? process.env.TUNELAB_UI_TOKEN;
         const server = await startServer({ store, host: options.host, port: options.port, token: given === undefined ? undefined : token(given) });
-        console.log(`tunelab ui: store ${store.url}`);
+        console.log(`tunelab ui: store ${redactUrl(store.url)}`);
         if (!server.dashboardBuilt) console.log('tunelab ui: the dashboard is not built, serving the API only (run `npm run build`)');
         console.log(`tunelab ui: open ${server.url}/#token=${server.token}`);
         console.log(server.readsNeedToken

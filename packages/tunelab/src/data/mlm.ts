@@ -142,23 +142,25 @@ export async function mlmFeatures(tokenizer: Tokenizer, chunks: TextChunks, sour
   let filled = 0;
   let wordOffset = 0;
   const full = () => options.maxSamples !== undefined && features.length >= options.maxSamples;
+  const zeros = new Map<number, Int32Array>(); // one shared all-zero token_type_ids per length (never written)
   const emit = (ids: Int32Array, words: Int32Array) => {
-    features.push({ input_ids: ids, token_type_ids: new Int32Array(ids.length) });
+    if (!zeros.has(ids.length)) zeros.set(ids.length, new Int32Array(ids.length));
+    features.push({ input_ids: ids, token_type_ids: zeros.get(ids.length)! });
     wordIds.push(words);
   };
   let texts = 0;
   for await (const chunk of chunks) {
     if (full()) break;
     texts += chunk.texts.length;
-    const encodings = await tokenizer.encodeBatch(chunk.texts, { addSpecialTokens: true });
+    const encodings = await tokenizer.encodeIdsBatch(chunk.texts);
     for (let i = 0; i < encodings.length && !full(); i++) {
-      const { input_ids: ids, word_ids: words } = encodings[i];
+      const { ids, wordIds: words } = encodings[i];
       if (options.lineByLine) {
         if (ids.length > options.maxSeqLength) {
           throw new DataError(chunk.where(i), `${ids.length} tokens, longer than a block of --max-seq-length ` +
             `${options.maxSeqLength} (--line-by-line keeps each line whole: raise --max-seq-length, or drop --line-by-line)`);
         }
-        emit(Int32Array.from(ids), Int32Array.from(words, (w) => (w === null ? -1 : w)));
+        emit(ids, words);
         continue;
       }
       // Word ids keep counting across texts, so words of different lines never merge into one.
@@ -166,8 +168,8 @@ export async function mlmFeatures(tokenizer: Tokenizer, chunks: TextChunks, sour
       for (let t = 0; t < ids.length; t++) {
         const word = words[t];
         blockIds[filled] = ids[t];
-        blockWords[filled] = word === null ? -1 : wordOffset + word;
-        if (word !== null) maxWord = Math.max(maxWord, word);
+        blockWords[filled] = word < 0 ? -1 : wordOffset + word;
+        if (word > maxWord) maxWord = word;
         if (++filled === options.maxSeqLength) {
           emit(blockIds.slice(), blockWords.slice());
           filled = 0;

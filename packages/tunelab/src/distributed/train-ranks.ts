@@ -14,6 +14,7 @@ import { TrainConfigError } from '../train/errors.js';
 import { fineTune } from '../train/finetune.js';
 import type { Reporter } from '../train/progress.js';
 import { recordRankError } from './rank-main.js';
+import { exitCodeOf } from '../errors.js';
 
 /** The launcher flags of `tunelab train`, as commander names them. */
 export interface LaunchFlags {
@@ -73,8 +74,7 @@ export async function launchTrainRanks(flags: LaunchFlags, argv: string[] = proc
   } catch (err) {
     if (!(err instanceof RankFailedError || err instanceof LaunchConfigError || err instanceof LaunchInterruptedError)) throw err;
     process.stderr.write(`error: ${err.message}\n`);
-    process.exitCode = err instanceof LaunchInterruptedError ? 128 + constants.signals[err.signal]
-      : err instanceof LaunchConfigError ? 2 : 1;
+    process.exitCode = err instanceof LaunchInterruptedError ? 128 + constants.signals[err.signal] : exitCodeOf(err);
   }
 }
 

@@ -60,9 +60,15 @@ const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt'];
 
 export async function exportModel(options: ExportOptions): Promise<ExportResult> {
   const { modelDir, output, architecture } = checkOptions(options);
+  // The tokenizer is loaded (checked) before anything is written; a folder without one exports without.
+  const hasTokenizer = TOKENIZER_FILES.some((file) => existsSync(join(modelDir, file)));
+  const tokenizer = hasTokenizer ? await AutoTokenizer.fromPretrained(modelDir) : null;
   const model = await AUTO_BY_HEAD[headOf(architecture, modelDir)]!.fromPretrained(modelDir, { device: 'cpu', dtype: 'float32' });
   const temporary = `${output}.tmp-${process.pid}-${Date.now()}`;
+  // The first folder above OUT that had to be created: removed again if the export fails.
+  let createdParent: string | undefined;
   try {
+    createdParent = mkdirSync(dirname(output), { recursive: true });
     const files = new Map<string, Uint8Array | string>();
     const graph = buildGraph(model);
     const metadata = { opset: OPSET, producerVersion: producerVersion(), docString: `${model.architecture}, exported by tunelab` };
@@ -73,13 +79,12 @@ export async function exportModel(options: ExportOptions): Promise<ExportResult>
       mkdirSync(dirname(join(temporary, path)), { recursive: true });
       writeFileSync(join(temporary, path), data);
     }
-    const tokenizer = TOKENIZER_FILES.some((file) => existsSync(join(modelDir, file)));
-    if (tokenizer) await (await AutoTokenizer.fromPretrained(modelDir)).savePretrained(temporary);
+    await tokenizer?.savePretrained(temporary);
     if (existsSync(output)) rmdirSync(output); // checked empty above
     renameSync(temporary, output);
-    return { output, architecture: model.architecture, files: listFiles(output), tokenizer };
+    return { output, architecture: model.architecture, files: listFiles(output), tokenizer: hasTokenizer };
   } catch (error) {
-    rmSync(temporary, { recursive: true, force: true });
+    rmSync(createdParent ?? temporary, { recursive: true, force: true });
     throw error;
   } finally {
     model.dispose();

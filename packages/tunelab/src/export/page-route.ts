@@ -101,9 +101,17 @@ function read(path: string): Bytes {
   return bytes;
 }
 
+/**
+ * The page may load code and data from this server only: its scripts, the wasm runtime (compiled: wasm-unsafe-eval;
+ * transformers.js imports the runtime's loader from a blob: URL) and the model.
+ */
+const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' blob:; " +
+  "connect-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'";
+
 function send(c: Context, path: string, body: Bytes): Response {
   const type = path.endsWith('/') ? CONTENT_TYPES['.html']! : CONTENT_TYPES[extname(path)] ?? 'application/octet-stream';
   c.header('Content-Type', type);
   c.header('Cache-Control', 'no-cache');
+  c.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
   return c.body(body);
 }

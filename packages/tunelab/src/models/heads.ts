@@ -3,6 +3,7 @@
 // answering, ignore index -100 for token classification and masked LM.
 import { F, type Tensor } from '@tunelab/torch';
 import { ConfigError, ModelInputError } from './errors.js';
+import type { ForwardOptions } from './modules.js';
 import type { EncoderInputs, ModelConfig, PreTrainedModel } from './pretrained.js';
 
 export type BaseModelOutput = { last_hidden_state: Tensor; pooler_output?: Tensor };
@@ -30,19 +31,19 @@ export type PreTrainingOutput = BaseModelOutput & {
 export type ReplacedTokenDetectionOutput = BaseModelOutput & { loss?: Tensor; logits: Tensor };
 
 /** The forward each Auto class promises (what a trainer or pipeline may call). */
-export interface BaseModel extends PreTrainedModel { forward(inputs: EncoderInputs): BaseModelOutput }
+export interface BaseModel extends PreTrainedModel { forward(inputs: EncoderInputs, options?: ForwardOptions): BaseModelOutput }
 export interface SequenceClassificationModel extends PreTrainedModel {
-  forward(inputs: SequenceClassificationInputs): SequenceClassifierOutput;
+  forward(inputs: SequenceClassificationInputs, options?: ForwardOptions): SequenceClassifierOutput;
 }
 export interface QuestionAnsweringModel extends PreTrainedModel {
-  forward(inputs: QuestionAnsweringInputs): QuestionAnsweringOutput;
+  forward(inputs: QuestionAnsweringInputs, options?: ForwardOptions): QuestionAnsweringOutput;
 }
 export interface TokenClassificationModel extends PreTrainedModel {
-  forward(inputs: TokenClassificationInputs): TokenClassifierOutput;
+  forward(inputs: TokenClassificationInputs, options?: ForwardOptions): TokenClassifierOutput;
 }
-export interface MaskedLMModel extends PreTrainedModel { forward(inputs: MaskedLMInputs): MaskedLMOutput }
+export interface MaskedLMModel extends PreTrainedModel { forward(inputs: MaskedLMInputs, options?: ForwardOptions): MaskedLMOutput }
 export interface PreTrainingModel extends PreTrainedModel {
-  forward(inputs: PreTrainingInputs): PreTrainingOutput | MaskedLMOutput | ReplacedTokenDetectionOutput;
+  forward(inputs: PreTrainingInputs, options?: ForwardOptions): PreTrainingOutput | MaskedLMOutput | ReplacedTokenDetectionOutput;
 }
 
 /** Integer [B, T] ids no longer than `maxLength`, and masks / token types of the same shape. */

@@ -17,10 +17,15 @@ export interface StateMatch {
   mismatched: { key: string; expected: number[]; found: number[] }[];
 }
 
-export abstract class Module {
-  /** Dropout is active only while true. Modules start in training mode, like PyTorch; `eval()` clears it. */
-  training = true;
+/**
+ * How a forward pass runs. `train: true` turns dropout on (PyTorch's model.train()); the default is inference
+ * (model.eval()). A module holds no mode: each call says which it is (tch-rs's forward_t(xs, train)).
+ */
+export interface ForwardOptions {
+  train?: boolean;
+}
 
+export abstract class Module {
   /** Direct parameters: the fields that hold a Tensor, in declaration order. */
   ownParameters(): [string, Tensor][] {
     return Object.entries(this).filter((entry): entry is [string, Tensor] => entry[1] instanceof Tensor);
@@ -103,15 +108,6 @@ export abstract class Module {
     }
     copyInto(match.assignments);
     return { missingKeys: match.missingKeys, unexpectedKeys: match.unexpectedKeys };
-  }
-
-  train(mode = true): this {
-    for (const [, module] of this.namedModules()) module.training = mode;
-    return this;
-  }
-
-  eval(): this {
-    return this.train(false);
   }
 
   /** Moves (or casts) every parameter in place, keeping tied tensors tied; like nn.Module.to. */
@@ -256,8 +252,9 @@ export class Dropout extends Module {
     super();
   }
 
-  forward(x: Tensor): Tensor {
-    return this.training && this.p > 0 ? F.dropout(x, this.p, true) : x;
+  /** Drops (and rescales) only when `train`. */
+  forward(x: Tensor, train: boolean): Tensor {
+    return train && this.p > 0 ? F.dropout(x, this.p, true) : x;
   }
 }
 

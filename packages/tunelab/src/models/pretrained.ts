@@ -6,7 +6,7 @@ import { ModelError } from './errors.js';
 import {
   applyCheckpoint, loadCheckpoint, resolveConfig, type HubOptions, type LoadingInfo, type ResolvedConfig,
 } from './loading.js';
-import { Module } from './modules.js';
+import { Module, type ForwardOptions } from './modules.js';
 import { writePretrained } from './saving.js';
 
 /** Fields every architecture's parsed config has. */
@@ -64,7 +64,8 @@ export abstract class PreTrainedModel<C extends ModelConfig = ModelConfig> exten
     return this.constructor.name;
   }
 
-  abstract forward(inputs: EncoderInputs): Record<string, Tensor | undefined>;
+  /** `{ train: true }`: dropout on (a training step); default: inference. */
+  abstract forward(inputs: EncoderInputs, options?: ForwardOptions): Record<string, Tensor | undefined>;
 
   /**
    * Fresh weights for every parameter, as transformers' `_init_weights` draws them. Modules go last-first, so a
@@ -90,7 +91,7 @@ export abstract class PreTrainedModel<C extends ModelConfig = ModelConfig> exten
     return loadPretrained(this, this.parseConfig, pathOrHubId, options);
   }
 
-  /** A model with freshly initialised weights for `config` (in training mode, like transformers' from_config). */
+  /** A model with freshly initialised weights for `config`. */
   static fromConfig<M extends PreTrainedModel, C extends ModelConfig>(
     this: ModelClass<M, C>, config: C, options: FromConfigOptions = {},
   ): M {
@@ -125,7 +126,7 @@ export async function loadPretrained<M extends PreTrainedModel, C extends ModelC
     model.dispose();
     throw error;
   }
-  return model.eval();
+  return model;
 }
 
 export function buildFromConfig<M extends PreTrainedModel, C extends ModelConfig>(
@@ -137,7 +138,7 @@ export function buildFromConfig<M extends PreTrainedModel, C extends ModelConfig
   const finalConfig = hasOverrides ? parseConfig(applyLabelOverrides(configToJson(config), options), source) : config;
   const model = new modelClass(finalConfig).initWeights();
   place(model, options);
-  return model.train();
+  return model;
 }
 
 function checkDtype(dtype: DType | undefined): void {

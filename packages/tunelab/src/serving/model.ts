@@ -3,10 +3,9 @@
 import * as torch from '@tunelab/torch';
 import { collate } from '../data/collate.js';
 import type { Feature } from '../data/features.js';
-import { AutoModelForMaskedLM } from '../models/auto.js';
-import type { PreTrainedModel } from '../models/pretrained.js';
 import {
-  TASKS, checkModelHead, loadModelForTask, readModelHead, taskOfSavedModel, type TaskName,
+  TASKS, TASK_NAMES, TaskConfigError, checkModelHead, headOutputs, isFillMaskTask, isTaskName, loadModelForTask, predictionTask,
+  readModelHead, type TaskName,
 } from '../tasks.js';
 import { AutoTokenizer } from '../tokenizers/auto.js';
 import { toModelInputs } from '../train/inference.js';
@@ -23,8 +22,8 @@ import type { AnyServingHead, PipelineName, RowOutputs } from './heads/types.js'
 
 export interface ServingModelOptions {
   modelDir: string;
-  /** The task of the head (as `tunelab predict --task`); default: what the folder's head does. */
-  task?: TaskName;
+  /** As `tunelab predict --task` (`fill-mask` for a masked LM); default: what the folder's head does. */
+  task?: string;
   device?: DeviceFlag;
   /** Default fp32, as transformers' pipelines. */
   precision?: PrecisionFlag;
@@ -38,8 +37,7 @@ export interface ServingModelOptions {
 export interface ServingModelInfo {
   modelDir: string;
   pipeline: PipelineName;
-  /** null for a masked LM (fill-mask). */
-  task: TaskName | null;
+  task: TaskName;
   architecture: string;
   labels: string[];
   device: ComputeDevice;
@@ -55,30 +53,25 @@ export interface ServingModel {
   dispose(): void;
 }
 
-const MASKED_LM = /For(MaskedLM|PreTraining)$/;
-const FILL_MASK_HEADS = new Set<string>(['masked-lm', 'pretraining']);
-/** Fill-mask inputs are truncated like the other texts. */
-const FILL_MASK_MAX_SEQ_LENGTH = 128;
-
 export async function loadServingModel(options: ServingModelOptions): Promise<ServingModel> {
   const device = resolveDevice(options.device ?? 'auto');
   const precision = resolvePrecision(options.precision ?? 'fp32', device);
   const headInfo = await readModelHead(options.modelDir);
-  // A masked LM serves fill-mask (tasks call its training `mlm`/`pretraining`, which predict does not answer).
-  const fillMask = options.task === undefined ? MASKED_LM.test(headInfo.architecture ?? '')
-    : FILL_MASK_HEADS.has(TASKS[options.task].head);
-  const task = fillMask ? null : options.task ?? await taskOfSavedModel(options.modelDir);
-  if (task !== null) checkModelHead(task, options.modelDir, headInfo, true);
+  // As predict: the folder's own task by default; `fill-mask` names the masked-LM task of the head.
+  const task = await predictionTask(options.task, options.modelDir);
+  if (!isTaskName(task)) throw new TaskConfigError(`--task ${task}: expected one of: fill-mask, ${TASK_NAMES.join(', ')}`);
+  checkModelHead(task, options.modelDir, headInfo, true);
+  const outputs = headOutputs(task);
+  if (outputs !== null && headInfo.labels.length !== outputs) {
+    throw new TaskConfigError(`--model ${options.modelDir}: its head has ${headInfo.labels.length} outputs, --task ${task} needs ${outputs}`);
+  }
   const tokenizer = await AutoTokenizer.fromPretrained(options.modelDir);
-  const model: PreTrainedModel = task === null
-    ? await AutoModelForMaskedLM.fromPretrained(options.modelDir, { device })
-    : await loadModelForTask(task, options.modelDir, { labels: null, fromScratch: false, device });
-  model.eval();
+  const model = await loadModelForTask(task, options.modelDir, { labels: null, fromScratch: false, device });
   const context: HeadContext = {
     task, tokenizer,
     textOptions: {
       labels: headInfo.labels,
-      maxSeqLength: options.maxSeqLength ?? (task === null ? FILL_MASK_MAX_SEQ_LENGTH : TASKS[task].defaultMaxSeqLength),
+      maxSeqLength: options.maxSeqLength ?? TASKS[task].defaultMaxSeqLength,
       docStride: options.docStride ?? 128,
       // predict's defaults (--n-best-size 20, --max-answer-length 30, --null-score-diff-threshold 0)
       qa: { nBestSize: options.nBestSize ?? 20, maxAnswerLength: options.maxAnswerLength ?? 30, nullScoreDiffThreshold: options.nullScoreDiffThreshold ?? 0 },
@@ -103,7 +96,7 @@ export async function loadServingModel(options: ServingModelOptions): Promise<Se
 }
 
 function headFor(context: HeadContext): AnyServingHead {
-  if (context.task === null) return checkedHead(fillMaskHead(context));
+  if (isFillMaskTask(context.task)) return checkedHead(fillMaskHead(context));
   const kind = TASKS[context.task].head;
   if (kind === 'question-answering') return checkedHead(questionAnsweringHead(context));
   if (kind === 'token-classification') return checkedHead(tokenClassificationHead(context));

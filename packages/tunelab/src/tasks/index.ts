@@ -168,7 +168,8 @@ export interface LoadModelOptions {
  */
 export async function loadModelForTask(task: TaskName, model: string, options: LoadModelOptions): Promise<PreTrainedModel> {
   const family = familyOf(task);
-  const labelOverrides = options.labels && family.labeledHead ? headLabels(options.labels) : {};
+  const labelOverrides = family.fixedNumLabels !== undefined ? { numLabels: family.fixedNumLabels }
+    : options.labels && family.labeledHead ? headLabels(options.labels) : {};
   const training = !options.fromScratch && options.labels !== null && options.head !== undefined;
   // Same head, other labels: re-initialised below. Another head: what shares its name and shape is kept, the rest is
   // new (transformers with ignore_mismatched_sizes).

@@ -179,7 +179,6 @@ export async function fillMask(model: PreTrainedModel, tokenizer: Tokenizer, tex
   const maskId = tokenizer.maskTokenId;
   const encodings = await tokenizer.encodeBatch(texts, { maxLength: options.maxSeqLength ?? 512, truncation: 'longest_first' });
   const results: (FillMaskCandidate[] | FillMaskCandidate[][])[] = [];
-  model.eval();
   for (let i = 0; i < texts.length; i++) {
     const ids = encodings[i].input_ids;
     const positions = ids.flatMap((id, t) => (id === maskId ? [t] : []));
@@ -192,26 +191,36 @@ export async function fillMask(model: PreTrainedModel, tokenizer: Tokenizer, tex
       const { values, indices } = rows.softmax(-1).topk(Math.min(topK, rows.shape[1]!), -1);
       return { scores: values.toTypedArray() as Float32Array, tokens: indices.toTypedArray() as BigInt64Array | Int32Array };
     }));
-    const k = top.scores.length / positions.length;
-    const perMask: FillMaskCandidate[][] = [];
-    for (let m = 0; m < positions.length; m++) {
-      const candidates: FillMaskCandidate[] = [];
-      for (let j = 0; j < k; j++) {
-        const token = Number(top.tokens[m * k + j]);
-        const filled = [...ids];
-        filled[positions[m]] = token;
-        candidates.push({
-          score: top.scores[m * k + j], token,
-          token_str: await tokenizer.decode([token], { skipSpecialTokens: false }),
-          // As the pipeline: with several masks, the others stay visible in the sequence.
-          sequence: await tokenizer.decode(filled, { skipSpecialTokens: positions.length === 1 }),
-        });
-      }
-      perMask.push(candidates);
-    }
-    results.push(positions.length === 1 ? perMask[0] : perMask);
+    results.push(await fillMaskCandidates(tokenizer, ids, positions, top, topK));
   }
   return results;
+}
+
+/**
+ * The candidates of one text from the top tokens at its masks (`top`: for each mask in order, its k best tokens and
+ * probabilities, best first; k ≥ topK), as the pipeline returns them: a list, or a list per mask when several.
+ * Shared by `fillMask` and the server (serving/heads/fill-mask.ts), which batches the forward passes itself.
+ */
+export async function fillMaskCandidates(tokenizer: Tokenizer, ids: readonly number[], positions: readonly number[],
+  top: { scores: ArrayLike<number>; tokens: ArrayLike<number | bigint> }, topK: number): Promise<FillMaskCandidate[] | FillMaskCandidate[][]> {
+  const k = top.scores.length / positions.length;
+  const perMask: FillMaskCandidate[][] = [];
+  for (let m = 0; m < positions.length; m++) {
+    const candidates: FillMaskCandidate[] = [];
+    for (let j = 0; j < Math.min(k, topK); j++) {
+      const token = Number(top.tokens[m * k + j]);
+      const filled = [...ids];
+      filled[positions[m]] = token;
+      candidates.push({
+        score: top.scores[m * k + j], token,
+        token_str: await tokenizer.decode([token], { skipSpecialTokens: false }),
+        // As the pipeline: with several masks, the others stay visible in the sequence.
+        sequence: await tokenizer.decode(filled, { skipSpecialTokens: positions.length === 1 }),
+      });
+    }
+    perMask.push(candidates);
+  }
+  return positions.length === 1 ? perMask[0] : perMask;
 }
 
 /** One fill-mask prediction record per text: `--text` gives its candidates; a file, `{ id, text, predictions }`. */

@@ -108,6 +108,7 @@ export const questionAnswering: TaskFamily<QaTask> = {
   prepare,
   prepareText,
   labeledHead: false,
+  fixedNumLabels: 2,
   headOutputs: () => null,
   // A QA model of unknown SQuAD version may answer "": v2 scoring covers both.
   defaultTask: () => 'squad_v2',

@@ -168,6 +168,8 @@ export interface TaskFamily<N extends string = string> {
   headOutputs(task: N): number | null;
   /** Does the model need labels from the data (id2label)? */
   readonly labeledHead: boolean;
+  /** Outputs the head has whatever config.json says (QA: start and end), e.g. when loaded from a classifier's folder. */
+  readonly fixedNumLabels?: number;
   /** The task a saved model of this head does when config.json does not say (predict/eval without --task). */
   defaultTask(info: ModelHeadInfo): N;
 }

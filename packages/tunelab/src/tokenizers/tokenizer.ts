@@ -234,6 +234,33 @@ export class Tokenizer {
   }
 
   /**
+   * Ids and word ids (-1 at special tokens) of many single texts with the template's special tokens, no truncation:
+   * the lean path for corpora (masked-LM pre-training), which builds no offsets, token strings or masks.
+   */
+  async encodeIdsBatch(texts: readonly string[]): Promise<{ ids: Int32Array; wordIds: Int32Array }[]> {
+    const pieces = this.template.single;
+    const native = await this.native.encodeBatch([...texts], RAW);
+    return native.map((encoding) => {
+      const ids = encoding.getIds();
+      const words = encoding.getWordIds();
+      const length = ids.length + pieces.length - 1;
+      const out = { ids: new Int32Array(length), wordIds: new Int32Array(length) };
+      let at = 0;
+      for (const piece of pieces) {
+        if (piece.kind === 'special') {
+          out.ids[at] = piece.id;
+          out.wordIds[at++] = -1;
+          continue;
+        }
+        out.ids.set(ids, at);
+        for (let i = 0; i < words.length; i++) out.wordIds[at + i] = words[i] ?? -1;
+        at += ids.length;
+      }
+      return out;
+    });
+  }
+
+  /**
    * Encodes texts already split into words (NER), as HF's `is_split_into_words`: `word_ids` index each input's words.
    * Offsets are into the words joined by single spaces.
    */

@@ -9,7 +9,7 @@
 // answers again, or later by `tunelab runs sync`. Training is never stopped by the store, and a run is never ended
 // `completed` while points are missing: if the store is still down at the end, the end waits in the journal too.
 import { execFileSync } from 'node:child_process';
-import { redactCommand, redactUrl } from './connect.js';
+import { redactUrl } from './connect.js';
 import { RunJournal, journalDir } from './journal.js';
 import {
   RUN_HEARTBEAT_MS, StoreError, isStore, openStore, StoreInputError,
@@ -23,7 +23,7 @@ export interface StartRunOptions extends DurabilityOptions {
   tags?: string[];
   /** A store URL (see resolveStoreTarget) or an open Store; default: $TUNELAB_STORE or ./tunelab-runs. */
   store?: string | Store;
-  /** Recorded as the run's command (credentials redacted); default: this process's argv. */
+  /** Recorded as the run's command (the store masks credentials in it); default: this process's argv. */
   command?: string;
 }
 
@@ -59,7 +59,7 @@ export async function startRun(options: StartRunOptions): Promise<RunClient> {
   try {
     const run = await store.createRun({
       experiment: options.experiment, name: options.name, params: options.params, tags: options.tags,
-      command: redactCommand(options.command ?? process.argv.join(' ')), gitCommit: gitCommit(),
+      command: options.command ?? process.argv.join(' '), gitCommit: gitCommit(),
     });
     return new RunClient(store, run.id, { ...options, ownsRun: true, ownsStore });
   } catch (error) {
@@ -83,6 +83,8 @@ export class RunClient {
   private failures = 0;
   private retryAt = 0;
   private spilled = false;
+  /** An attempt is writing (it may be replaying the journal): only it may touch the journal or the buffer's head. */
+  private writing = false;
   private lastWrite = Date.now();
   private ended = false;
   private readonly timer: NodeJS.Timeout;
@@ -139,7 +141,7 @@ export class RunClient {
       if (!Number.isSafeInteger(step) || step < 0) throw new StoreInputError(`metric ${name}: step must be an integer ≥ 0, got ${step}`);
       this.points.push({ name, step, value, wallTime });
     }
-    if (this.outageSince !== null && this.points.length >= this.settings.maxBufferedPoints) this.spill('the buffer is full');
+    if (this.outageSince !== null && !this.writing && this.points.length >= this.settings.maxBufferedPoints) this.spill('the buffer is full');
     else if (this.points.length >= FLUSH_AT_POINTS) void this.flushInBackground();
   }
 
@@ -156,16 +158,24 @@ export class RunClient {
   async logArtifact(path: string, name?: string): Promise<Artifact[]> {
     this.checkOpen();
     await this.flush();
-    if (this.outageSince === null && !this.journal.pending) {
-      try {
-        return await this.store.logArtifact(this.id, path, name);
-      } catch (error) {
-        if (isPermanent(error)) throw error;
-        this.failed(error);
+    let artifacts: Artifact[] = [];
+    let failure: unknown;
+    // In the write chain, so no replay of the journal runs meanwhile.
+    this.pendingFlush = this.pendingFlush.then(async () => {
+      if (this.outageSince === null && !this.journal.pending) {
+        try {
+          artifacts = await this.store.logArtifact(this.id, path, name);
+          return;
+        } catch (error) {
+          if (isPermanent(error)) { failure = error; return; }
+          this.failed(error);
+        }
       }
-    }
-    this.journal.append([{ type: 'artifact', path, ...(name !== undefined ? { name } : {}) }]);
-    return [];
+      this.journal.append([{ type: 'artifact', path, ...(name !== undefined ? { name } : {}) }]);
+    });
+    await this.pendingFlush;
+    if (failure !== undefined) throw failure;
+    return artifacts;
   }
 
   /**
@@ -232,6 +242,7 @@ export class RunClient {
     const logs = this.logs;
     this.params = {};
     this.logs = [];
+    this.writing = true;
     try {
       const replayed = await this.journal.replay(this.store);
       if (Object.keys(params).length > 0) await this.store.logParams(this.id, params);
@@ -258,6 +269,8 @@ export class RunClient {
       } else {
         this.failed(error);
       }
+    } finally {
+      this.writing = false;
     }
   }
 
@@ -267,7 +280,9 @@ export class RunClient {
     this.outageSince ??= now;
     this.failures++;
     this.retryAt = now + Math.min(this.settings.maxRetryDelayMs, this.settings.retryDelayMs * 2 ** (this.failures - 1));
-    if (now - this.outageSince >= this.settings.spillAfterMs) this.spill(error instanceof Error ? error.message : String(error));
+    const why = error instanceof Error ? error.message : String(error);
+    if (now - this.outageSince >= this.settings.spillAfterMs) this.spill(why);
+    else if (this.points.length >= this.settings.maxBufferedPoints) this.spill(`${why}; the buffer is full`);
   }
 
   /** Moves everything buffered to the journal; says so once per outage. */

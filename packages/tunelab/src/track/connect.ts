@@ -1,5 +1,6 @@
 // Store URL → kysely instance on SQLite (better-sqlite3) or PostgreSQL (pg), migrated to the latest schema.
 import { mkdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
@@ -10,7 +11,7 @@ import {
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
 import { StoreInputError, StoreUnreachableError } from './errors.js';
-import { isConnectionLost } from './store/sql-store.js';
+import { isConnectionLost } from './store/connection.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -23,6 +24,22 @@ export interface StoreTarget {
 }
 
 export const DEFAULT_DB_FILE = 'tunelab.db';
+
+/**
+ * `text` with every credential in it masked: the password of any `scheme://user:password@host` URL
+ * (`postgres://user:***@host/db`) and `password=` query parameters. What the store keeps (a run's command and
+ * params), prints and serves goes through this; the real URL only travels to child processes in TUNELAB_STORE.
+ */
+export function redactCredentials(text: string): string {
+  return text
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]*@/gi, '$1:***@')
+    .replace(/([?&]password=)[^&\s]*/gi, '$1***');
+}
+
+/** A store URL fit to print: `postgres://user:***@host/db` (SQLite paths are returned as they are). */
+export function redactUrl(url: string): string {
+  return redactCredentials(url);
+}
 
 /**
  * Resolves a `--store` value. No value: `$TUNELAB_STORE`, else `$TUNELAB_HOME/tunelab.db`, else
@@ -85,15 +102,44 @@ function openSqlite(file: string): Kysely<Database> {
   // WAL lets readers (dashboard, trial processes) proceed while one process writes; the busy timeout
   // makes concurrent writers from several processes wait instead of failing.
   database.pragma('journal_mode = WAL');
-  database.pragma('busy_timeout = 15000');
+  database.pragma(`busy_timeout = ${sqliteBusyTimeoutMs()}`);
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
 }
 
+/** How long a SQLite writer waits for another process's write lock: TUNELAB_SQLITE_BUSY_TIMEOUT_MS, default 15 s. */
+function sqliteBusyTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.TUNELAB_SQLITE_BUSY_TIMEOUT_MS ?? 15_000);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new StoreInputError(`TUNELAB_SQLITE_BUSY_TIMEOUT_MS=${env.TUNELAB_SQLITE_BUSY_TIMEOUT_MS}: expected milliseconds, an integer ≥ 0`);
+  }
+  return value;
+}
+
+/**
+ * The password, as libpq finds it: in the URL, else PGPASSWORD (pg reads it itself), else the password file
+ * (PGPASSFILE or ~/.pgpass, `host:port:database:user:password` lines, which must not be group/world readable).
+ * The file is read with the pgpass module pg depends on, called here rather than through pg's deprecated fallback.
+ */
+function connectionOptions(url: string): pg.PoolConfig {
+  const { password, ...fields } = parseConnectionString(url);
+  if (password || process.env.PGPASSWORD) return { connectionString: url };
+  // pg calls it with the connection parameters (host, port, database, user), which pgpass matches against the file;
+  // no matching line resolves undefined, which pg takes as "no password" (pg's typings leave both out). The URL's
+  // fields are passed parsed: with connectionString, its empty password would override this function.
+  const lookup = (params: unknown) => new Promise<string | undefined>((resolve) => pgpass(params, resolve));
+  return { ...(fields as pg.PoolConfig), password: lookup as unknown as () => Promise<string> };
+}
+
+// pg's own dependencies, resolved from pg's folder: the password-file reader and the URL parser pg itself uses.
+const requireFromPg = createRequire(createRequire(import.meta.url).resolve('pg'));
+const pgpass = requireFromPg('pgpass') as (params: unknown, callback: (password: string | undefined) => void) => void;
+const parseConnectionString = (requireFromPg('pg-connection-string') as { parse(url: string): Record<string, unknown> }).parse;
+
 function openPostgres(url: string): Kysely<Database> {
   const pool = new pg.Pool({
-    connectionString: url,
+    ...connectionOptions(url),
     max: 4,
     // int8 (bigint) columns hold epoch milliseconds, steps and counts: all well inside 2^53.
     types: {

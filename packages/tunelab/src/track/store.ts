@@ -30,7 +30,8 @@ export { NotFoundError, RunFinishedError, DuplicateError, StoreInputError, Store
 export { resolveStoreTarget } from './connect.js';
 export { newId } from './store/context.js';
 
-export { isConnectionLost, type ReconnectOptions } from './store/sql-store.js';
+export { type ReconnectOptions } from './store/sql-store.js';
+export { isConnectionLost } from './store/connection.js';
 
 /**
  * Opens (creating and migrating when needed) the store at `url`; see resolveStoreTarget for the forms.
@@ -126,7 +127,8 @@ export interface Store {
   /** Latest/min/max/count per metric for each run (no scan of the series). */
   getMetricSummaries(runIds: string[]): Promise<MetricSummary[]>;
   /**
-   * The run's points with seq > afterSeq (default 0: all), in seq order, at most `limit`; `names` filters.
+   * The run's points with seq > afterSeq (default 0: all), in seq order, at most `limit`; `names` filters
+   * (`[]`: no points, only `lastSeq`: where a reader starts to follow the run from now).
    * `lastSeq` is where the next call continues: every point up to it has been returned or filtered out.
    * Late and repeated steps are new points like any other: nothing committed is ever skipped.
    */

@@ -88,6 +88,8 @@ export const TrainArgsSchema = z.strictObject({
   fromScratch: z.boolean().default(false),
   ignoreMismatchedSizes: z.boolean().default(false),
   resume: z.union([z.boolean(), z.string().min(1)]).default(false),
+  /** HF's overwrite_output_dir: start afresh in an --output-dir holding another run's checkpoints (deleted). */
+  overwriteOutputDir: z.boolean().default(false),
   store: z.string().min(1).optional(),
   experiment: z.string().min(1).optional(),
   runName: z.string().min(1).optional(),

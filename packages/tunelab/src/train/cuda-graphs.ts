@@ -23,6 +23,9 @@ export interface CudaGraphDecision {
   fallback: string | null;
 }
 
+/** Why a run whose graphs resolve to on still trains eagerly: the step capture itself is the part still to build. */
+export const STEP_CAPTURE_PENDING = 'the trainer does not capture its step yet (the CUDAGraph binding is in; docs/training.md)';
+
 /** Decides whether to capture: `auto` means on for CUDA, off (silently) elsewhere. */
 export function resolveCudaGraphs(mode: CudaGraphMode, context: CudaGraphContext): CudaGraphDecision {
   if (mode === 'off') return { enabled: false, fallback: null };

@@ -3,7 +3,7 @@
 // prepare and validate everything (flags, config, data files, tokenizer and model limits, and — inside the trainer's
 // setup — the resume checkpoint and schedule), then create the output folder and the run row and train. A refused
 // run leaves nothing: no folder, no store row.
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as torch from '@tunelab/torch';
 import { trainBatches } from '../data/collate.js';
@@ -25,9 +25,9 @@ import { TrainConfigError, TrainInputError } from './errors.js';
 import { evaluateAll, mergedMetrics, writePredictions } from './evaluate.js';
 import { METRICS_FILE, writeJsonAtomic } from './output.js';
 import { computeThreads, describePrecision, resolveDevice, resolvePrecision, type ComputeDevice, type Precision } from './precision.js';
-import type { Reporter } from './progress.js';
+import { PendingLog, createReporter, teeReporter, type Reporter } from './progress.js';
 import { openTracker, type Tracker } from './tracking.js';
-import { defaultPadToMultipleOf, resolveCudaGraphs } from './cuda-graphs.js';
+import { STEP_CAPTURE_PENDING, defaultPadToMultipleOf, resolveCudaGraphs } from './cuda-graphs.js';
 import { PROFILE_FILE, formatProfile } from './profile.js';
 import { train, type Distributed, type TrainingPlan } from './trainer.js';
 import { TOTAL_STEPS_METRIC } from '../sweep/types.js';
@@ -43,6 +43,9 @@ export interface FineTuneResult {
 export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?: Distributed): Promise<FineTuneResult> {
   checkTrainArgs(args);
   checkTaskFlags(args.task, args);
+  // What is shown is also the tracked run's log (the dashboard's Logs), held until the run exists.
+  const runLog = new PendingLog();
+  reporter = teeReporter(reporter, createReporter('lines', runLog.stream));
   const task = TASKS[args.task];
   // In a data-parallel job every rank trains and evaluates its part of the eval set; rank 0 alone writes the output
   // folder and tracks.
@@ -51,7 +54,7 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
   const device = resolveDevice(args.device);
   const precision = resolvePrecision(args.precision, device);
   const outputDir = resolve(args.outputDir);
-  const resumeFrom = checkOutputDir(outputDir, args.resume);
+  const resumeFrom = checkOutputDir(outputDir, args.resume, args.overwriteOutputDir);
   const best = metricForBest(args.task, args.metricForBest);
   if (args.track) resolveStoreTarget(args.store); // a malformed --store fails here, before any work
 
@@ -80,9 +83,13 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
   const createOutputs = async (plan: TrainingPlan) => {
     tracker = await openTracker({
       enabled: args.track && isMain, store: args.store, experiment: args.experiment ?? args.task, runName: args.runName,
+      outputDir, resume: resumeFrom !== null, // --resume continues the run recorded in the output folder
     });
+    runLog.attach((text) => tracker.logText(text));
     mkdirSync(outputDir, { recursive: true });
     removeIncompleteCheckpoints(outputDir);
+    // --overwrite-output-dir (HF's overwrite_output_dir): the earlier run's checkpoints go, this run starts afresh.
+    if (args.overwriteOutputDir && isMain) for (const { dir } of listCheckpoints(outputDir)) rmSync(dir, { recursive: true, force: true });
     tracker.logParams(runParams(args, { device, precision, outputDir, trainFeatures: trainSet.features.length }));
     // The planned length, so a sweep judges no evaluation after the last step and sizes what a stop saved.
     tracker.log({ step: 0, epoch: 0, metrics: { [TOTAL_STEPS_METRIC]: plan.totalSteps } });
@@ -97,6 +104,8 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
       device, precision, worldSize: distributed?.worldSize ?? 1, graphsCompiled: torch.cuda.graphsAvailable(),
     });
     if (graphs.fallback && isMain) reporter.message(graphs.fallback);
+    // The binding and the decision are in; capturing the step per bucket is not (it needs a CUDA machine to test).
+    if (graphs.enabled && isMain) reporter.message(`CUDA graphs off: ${STEP_CAPTURE_PENDING}`);
     const saveModel = (dir: string) => saveModelFolder(model, tokenizer, dir);
     const result = await train({
       model, saveModel, distributed,
@@ -194,10 +203,12 @@ export async function saveModelFolder(model: PreTrainedModel, tokenizer: Tokeniz
  * The checkpoint to resume from (null: start fresh). Without --resume, an output folder that already holds
  * checkpoints is refused rather than mixed with a new run's.
  */
-function checkOutputDir(outputDir: string, resume: boolean | string): string | null {
+function checkOutputDir(outputDir: string, resume: boolean | string, overwrite: boolean): string | null {
   if (existsSync(outputDir) && !statSync(outputDir).isDirectory()) {
     throw new TrainConfigError(`--output-dir ${outputDir}: exists and is not a folder`);
   }
+  if (overwrite && resume !== false) throw new TrainConfigError('--overwrite-output-dir and --resume conflict: give one');
+  if (overwrite) return null;
   if (typeof resume === 'string') {
     const dir = resolve(resume);
     if (!existsSync(resolve(dir, 'trainer_state.json'))) {

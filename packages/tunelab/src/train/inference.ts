@@ -66,7 +66,7 @@ interface LocalInference {
 }
 
 /**
- * Forward passes in eval mode without gradients; outputs come back as float32 host arrays, one entry per batch,
+ * Inference forward passes (dropout off) without gradients; outputs come back as float32 host arrays, one entry per batch,
  * in batch order. With a group of several ranks, every rank gets the same result for a fraction of the work.
  */
 export function runInference(model: TrainableModel, batches: Batch[], opts: InferenceOptions): InferenceResult {
@@ -78,7 +78,6 @@ export function runInference(model: TrainableModel, batches: Batch[], opts: Infe
 }
 
 function runLocal(model: TrainableModel, batches: Batch[], opts: InferenceOptions): LocalInference {
-  model.eval();
   const result: LocalInference = { lossSum: 0, lossCount: 0, outputs: [] };
   torch.noGrad(() => {
     for (const batch of batches) {

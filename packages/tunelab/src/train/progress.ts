@@ -1,5 +1,6 @@
 // What a person (or a program) sees while training: a cli-progress bar on a terminal, plain periodic lines when
 // stdout is not a TTY, JSON lines with `--json`; and a final metrics table.
+import { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import { formatDuration, formatNumber, metricsTable } from '../format.js';
 import type { LogEntry } from './checkpoint.js';
@@ -197,4 +198,34 @@ export function createEvalProgress(stream: NodeJS.WriteStream | null): EvalProgr
     },
     stop() { if (started) bar.stop(); },
   };
+}
+
+/** One reporter showing everything on several (the terminal, and the run's own log). */
+export function teeReporter(...reporters: Reporter[]): Reporter {
+  return {
+    progress: (info) => reporters.forEach((r) => r.progress(info)),
+    log: (entry) => reporters.forEach((r) => r.log(entry)),
+    message: (text) => reporters.forEach((r) => r.message(text)),
+    result: (result) => reporters.forEach((r) => r.result(result)),
+    close: () => reporters.forEach((r) => r.close()),
+  };
+}
+
+/** Text written before `attach(write)` is held, then handed over; afterwards it goes straight through. */
+export class PendingLog {
+  private held: string[] = [];
+  private write: ((text: string) => void) | null = null;
+  readonly stream: NodeJS.WritableStream = new Writable({
+    write: (chunk: Buffer | string, _encoding, done) => {
+      const text = chunk.toString();
+      if (this.write) this.write(text);
+      else this.held.push(text);
+      done();
+    },
+  });
+
+  attach(write: (text: string) => void): void {
+    this.write = write;
+    for (const text of this.held.splice(0)) write(text);
+  }
 }

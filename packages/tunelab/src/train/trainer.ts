@@ -163,7 +163,6 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
   let lastLr = opts.lr * lrMultiplier(schedule, state.globalStep);
   let loggedLoss: number | null = null;
 
-  model.train();
   for (let epoch = state.epoch; epoch < epochs && state.globalStep < totalSteps && !stoppedEarly && !stopReason; epoch++) {
     const batches = epoch === 0 && firstEpochBatches ? firstEpochBatches : profiler.time('data', () => setup.trainBatches(epoch));
     firstEpochBatches = null;
@@ -248,7 +247,7 @@ function microStep(
   return torch.scope(() => {
     const inputs = profiler.time('copy', () => toModelInputs(batch, opts.device, true));
     const loss = profiler.time('forward', () => {
-      const out = withAutocast(opts.precision, opts.device, () => model.forward(inputs));
+      const out = withAutocast(opts.precision, opts.device, () => model.forward(inputs, { train: true }));
       if (!out.loss) throw new TrainInputError('the model returned no loss: the training batch carries no labels');
       return out.loss.float();
     });
@@ -338,7 +337,6 @@ function mean(values: number[]): number {
 /** Evaluates, logs, keeps the best weights (rank 0 writes); returns whether early stopping's patience ran out. */
 async function evaluateNow(setup: TrainerSetup, state: TrainerState, epoch: number, isMain: boolean): Promise<boolean> {
   const metrics = setup.evaluate!();
-  setup.model.train();
   const entry: LogEntry = { step: state.globalStep, epoch, metrics };
   state.logHistory.push(entry);
   if (isMain) setup.onLog?.(entry);
@@ -380,7 +378,8 @@ function updateBest(state: TrainerState, metrics: Record<string, number>, opts: 
   return better;
 }
 
-export function isBetterEvaluation(candidate: BestMetric, best: BestMetric | null, greaterIsBetter: boolean): boolean {
+/** Whether `candidate` beats `best`: metric, then lower eval_loss; a full tie keeps the earlier `best`. */
+function isBetterEvaluation(candidate: BestMetric, best: BestMetric | null, greaterIsBetter: boolean): boolean {
   // NaN (e.g. Pearson of a constant prediction) is never an improvement.
   if (Number.isNaN(candidate.value)) return false;
   if (best === null) return true;

@@ -3,7 +3,9 @@
 // test runner reports through it, so only verbs that fail before printing anything belong here.
 import { Command, CommanderError } from 'commander';
 import { register as registerEval } from '../../src/cli/eval.js';
+import { register as registerExport } from '../../src/cli/export.js';
 import { register as registerPredict } from '../../src/cli/predict.js';
+import { register as registerServe } from '../../src/cli/serve.js';
 import { register as registerTrain } from '../../src/cli/train.js';
 
 export interface InProcessResult {
@@ -13,7 +15,7 @@ export interface InProcessResult {
 
 export async function tunelab(args: string[]): Promise<InProcessResult> {
   const program = new Command('tunelab').exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
-  for (const register of [registerTrain, registerEval, registerPredict]) register(program);
+  for (const register of [registerTrain, registerEval, registerPredict, registerExport, registerServe]) register(program);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
   let stderr = '';
   const originalWrite = process.stderr.write.bind(process.stderr);

@@ -2,7 +2,7 @@
 // mistyped flag or key, config paths relative to the config file, --store help naming $TUNELAB_HOME's store,
 // `tunelab --version`, and eval/predict help without a --batch-size they do not have.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Command } from 'commander';
@@ -11,7 +11,7 @@ import { register as registerEval } from '../../src/cli/eval.js';
 import { register as registerPredict } from '../../src/cli/predict.js';
 import { register as registerTrain } from '../../src/cli/train.js';
 import { TrainArgsSchema, parseArgs, storedName } from '../../src/train/args.js';
-import { REPO, runCli, tempDir, writeText } from '../e2e/helpers.js';
+import { REPO, TINY, runCli, tempDir, tinyModelFolder, writeText } from '../e2e/helpers.js';
 
 const TABLE: [string, string][] = [
   ...MODEL_OPTIONS,
@@ -46,13 +46,29 @@ describe('HF names', () => {
         'gradient_accumulation_steps', 'weight_decay', 'warmup_ratio', 'output_dir', 'model_name_or_path']);
   });
 
-  test('the real train command takes --overwrite_output_dir-style HF flags: --learning_rate reaches lr', async () => {
+  test('the real train command takes HF flags: --learning_rate reaches lr', async () => {
     const program = new Command('tunelab');
     registerTrain(program);
     const train = program.commands.find((c) => c.name() === 'train')!;
     train.action(() => {}); // parse only
     await program.parseAsync(['train', '--learning_rate', '3e-5', '--per_device_train_batch_size', '16'], { from: 'user' });
     assert.deepEqual(givenFlags(train), { lr: '3e-5', batchSize: '16' });
+  });
+
+  test('--overwrite_output_dir starts afresh where another run left checkpoints', async () => {
+    const out = tempDir('tunelab-overwrite-');
+    writeText(join(out, 'checkpoint-2'), 'trainer_state.json', '{}');
+    const data = writeText(out, '../train-overwrite.csv', 'text,label\ngood,pos\nbad,neg\n');
+    const args = ['train', '--model', tinyModelFolder(), '--task', 'classification', '--train-file', data, '--max-steps', '1',
+      '--batch-size', '2', ...TINY, '--output_dir', out];
+    const refused = await runCli(args);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /already holds checkpoint-2; pass --resume/);
+    const overwritten = await runCli([...args, '--overwrite_output_dir']);
+    assert.equal(overwritten.code, 0, overwritten.stderr);
+    assert.ok(!existsSync(join(out, 'checkpoint-2')), 'the old checkpoint is gone');
+    assert.ok(existsSync(join(out, 'checkpoint-1')), 'this run checkpointed');
+    assert.match(overwritten.stdout, /^device cpu, precision fp32 \(--precision fp32\)$/m, 'training says what it computes with');
   });
 });
 

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Migrator, type Kysely } from 'kysely';
-import { openStore } from '../../src/track/store.js';
+import { displayStatus, openStore } from '../../src/track/store.js';
 import { openDatabase, resolveStoreTarget } from '../../src/track/connect.js';
 import { migrationProvider } from '../../src/track/migrations.js';
 import { downsample } from '../../src/track/downsample.js';
@@ -40,6 +40,44 @@ for (const backend of backends) {
             const thinned = (await store.getMetricsForRuns(['r1'], 'loss', { maxPoints })).get('r1');
             assert.deepEqual(thinned, downsample(points, maxPoints), `maxPoints ${maxPoints}`);
           }
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await target.dispose();
+      }
+    });
+
+    it('0003 numbers existing points in insertion order, continues the sequence, and dates heartbeats', async () => {
+      const target = await backend.create();
+      try {
+        const db = openDatabase(resolveStoreTarget(target.url)) as unknown as Kysely<any>;
+        try {
+          const { error } = await new Migrator({ db, provider: migrationProvider }).migrateTo('0002_metric_buckets');
+          assert.equal(error, undefined);
+          await db.insertInto('experiments').values({ id: 'e1', name: 'old', created_at: 1 }).execute();
+          await db.insertInto('runs').values([
+            { id: 'r1', experiment_id: 'e1', name: 'killed long ago', status: 'running', params: '{}', started_at: 1000, log_seq: 0 },
+            { id: 'r2', experiment_id: 'e1', name: 'done', status: 'completed', params: '{}', started_at: 1000, ended_at: 5000, log_seq: 0 },
+          ]).execute();
+          // Inserted out of step order (a late step): the sequence follows insertion, not steps.
+          for (const step of [1, 2, 5, 3]) {
+            await db.insertInto('metrics').values({ run_id: 'r1', name: 'loss', step, value: step, wall_time: step }).execute();
+          }
+        } finally {
+          await db.destroy();
+        }
+        const store = await openStore(target.url);
+        try {
+          const { points, lastSeq } = await store.tailMetrics('r1');
+          assert.deepEqual(points.map((p) => p.step), [1, 2, 5, 3]);
+          assert.deepEqual(points.map((p) => p.seq), [...points.map((p) => p.seq)].sort((a, b) => a - b), 'increasing seq');
+          assert.equal(lastSeq, points.at(-1)!.seq);
+          assert.equal(displayStatus(await store.getRun('r1')), 'lost', 'a run running since before 0003 with no sign of life is lost');
+          assert.equal((await store.getRun('r2')).lastSeenAt, 5000);
+          await store.appendMetrics('r1', [{ name: 'loss', step: 6, value: 6 }]);
+          const next = await store.tailMetrics('r1', { afterSeq: lastSeq });
+          assert.deepEqual(next.points.map((p) => p.step), [6]);
         } finally {
           await store.close();
         }

@@ -1,7 +1,8 @@
 // The Store contract (track/store.ts doc comments), run unchanged on SQLite and PostgreSQL.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DuplicateError, NotFoundError, RUN_LOST_AFTER_MS, RunFinishedError, StoreInputError, displayStatus, openStore,
@@ -459,7 +460,30 @@ for (const backend of backends) {
       assert.equal(registered.find((a) => a.name === 'foreign.bin')!.fileId, null);
       assert.notEqual(registered.find((a) => a.name === 'own.txt')!.fileId, null);
     });
+
+    it('copies an artifact that lives on another filesystem (no hard link across devices)', { skip: otherFilesystem(store?.home) }, async () => {
+      const run = await store.createRun({ experiment: 'links' });
+      const source = mkdtempSync(join('/dev/shm', 'tunelab-artifact-'));
+      try {
+        writeFileSync(join(source, 'weights.bin'), 'far away');
+        const [copied] = await store.logArtifact(run.id, join(source, 'weights.bin'));
+        assert.notEqual(statSync(copied.path).dev, statSync(join(source, 'weights.bin')).dev);
+        assert.equal(readFileSync(copied.path, 'utf8'), 'far away');
+        assert.equal(copied.fileId, `${statSync(copied.path).dev}:${statSync(copied.path).ino}`);
+      } finally {
+        rmSync(source, { recursive: true, force: true });
+      }
+    });
   });
+}
+
+/** Why the cross-device case cannot run here (no /dev/shm on another filesystem than the temp folder), or undefined. */
+function otherFilesystem(home: string | undefined): string | undefined {
+  try {
+    return statSync('/dev/shm').dev !== statSync(home ?? tmpdir()).dev ? undefined : '/dev/shm is on the same filesystem';
+  } catch {
+    return 'no /dev/shm';
+  }
 }
 
 /** Makes the run's process look silent for `ms` (as if it died that long ago): ages last_seen in the database. */

@@ -45,6 +45,10 @@ test('a training run records params, train/eval curves and its output folder', a
       assert.ok(artifacts.includes(name), name);
     }
     assert.ok(!artifacts.some((name) => name.includes('checkpoint-')));
+    // the CLI run's output is its log (the dashboard's Logs panel), as a sweep trial's captured stdout is
+    const log = (await store.readLog(run.id)).map((chunk) => chunk.text).join('');
+    assert.match(log, /^device cpu, precision fp32 \(--precision fp32\)$/m);
+    assert.match(log, /^eval at step 2 \(epoch [\d.]+\): eval_loss /m);
   } finally {
     await store.close();
   }

@@ -1,6 +1,7 @@
 // Shared by the export tests: tiny model folders (seeded random weights, optionally bert-base-uncased's tokenizer),
 // onnxruntime-node sessions fed from tunelab tensors, and the largest difference between two outputs.
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { after } from 'node:test';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -13,8 +14,14 @@ import { SHARED } from '../models/helpers.js';
 export const TINY_BERT = join(SHARED, 'fixtures/tiny-bert');
 const BERT_BASE = join(SHARED, 'data/models/bert-base-uncased');
 
+const created: string[] = [];
+after(() => { for (const dir of created) rmSync(dir, { recursive: true, force: true }); });
+
+/** A fresh folder under the OS temp dir, removed when the test file is done. */
 export function tempDir(prefix = 'tunelab-export-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
 }
 
 /** Small configs of every architecture (ELECTRA with embeddings narrower than its hidden size, so projected). */
@@ -51,8 +58,11 @@ export function tinyModelFolder(
 }
 
 /** tinyModelFolder plus bert-base-uncased's tokenizer files (so the vocabulary is bert-base's 30522 tokens). */
-export function tinyModelWithTokenizer(auto: AutoModelClass<PreTrainedModel>, fields: Record<string, unknown> = {}): string {
-  const dir = tinyModelFolder(auto, 'bert', { vocab_size: 30522, max_position_embeddings: 128, ...fields });
+export function tinyModelWithTokenizer(
+  auto: AutoModelClass<PreTrainedModel>, fields: Record<string, unknown> = {}, modelType = 'bert',
+): string {
+  const positions = modelType === 'roberta' ? 130 : 128; // RoBERTa's positions start after its padding id
+  const dir = tinyModelFolder(auto, modelType, { vocab_size: 30522, max_position_embeddings: positions, ...fields });
   for (const file of ['tokenizer.json', 'tokenizer_config.json', 'vocab.txt']) copyFileSync(join(BERT_BASE, file), join(dir, file));
   return dir;
 }

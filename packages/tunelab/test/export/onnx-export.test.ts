@@ -3,7 +3,7 @@
 // quantization turns the weight MatMuls into MatMulInteger; the output folder is written whole or not at all.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import * as torch from '@tunelab/torch';
@@ -100,22 +100,35 @@ test('the graph: opset 17, dynamic batch_size and sequence_length axes, transfor
   const out = join(tempDir(), 'exported');
   await exportModel({ model: join(TINY_BERT, 'seqcls'), output: out });
   const model = decode(join(out, 'onnx/model.onnx'));
+  assert.ok(model.opsetImport.length > 0);
   assert.ok(model.opsetImport.every((opset) => opset.domain !== '' || Number(opset.version) >= 14));
-  const graph = model.graph!;
-  assert.deepEqual(graph.input.map((input) => input.name), ['input_ids', 'attention_mask', 'token_type_ids']);
-  for (const input of graph.input) {
-    assert.deepEqual(input.type!.tensorType!.shape!.dim.map((dim) => dim.dimParam), ['batch_size', 'sequence_length']);
+  const input = model.graph!.input ?? [];
+  const output = model.graph!.output ?? [];
+  assert.deepEqual(input.map((value) => value.name), ['input_ids', 'attention_mask', 'token_type_ids']);
+  for (const value of input) {
+    assert.deepEqual(value.type!.tensorType!.shape!.dim!.map((dim) => dim.dimParam), ['batch_size', 'sequence_length']);
   }
-  assert.deepEqual(graph.output.map((output) => output.name), ['logits']);
+  assert.deepEqual(output.map((value) => value.name), ['logits']);
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')),
     JSON.parse(readFileSync(join(TINY_BERT, 'seqcls/config.json'), 'utf8')), 'config.json is the model\'s');
+});
+
+test('a config.json without architectures exports the base model, as transformers falls back to it', async () => {
+  const model = tinyModelFolder(AutoModelForSequenceClassification, 'bert');
+  const configPath = join(model, 'config.json');
+  const { architectures: _architectures, ...config } = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+  writeFileSync(configPath, JSON.stringify(config));
+  const out = join(tempDir(), 'exported');
+  const result = await exportModel({ model, output: out });
+  assert.equal(result.architecture, 'BertModel');
+  assert.deepEqual(decode(join(out, 'onnx/model.onnx')).graph!.output!.map((value) => value.name), ['last_hidden_state', 'pooler_output']);
 });
 
 test('--quantize int8: weight MatMuls become uint8 MatMulInteger, the outputs stay close and pick the same classes', async () => {
   const out = join(tempDir(), 'exported');
   const result = await exportModel({ model: join(TINY_BERT, 'seqcls'), output: out, quantize: 'int8' });
   assert.deepEqual(result.files.map((file) => file.path), ['config.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx']);
-  const count = (file: string, op: string) => decode(join(out, 'onnx', file)).graph!.node.filter((node) => node.opType === op).length;
+  const count = (file: string, op: string) => decode(join(out, 'onnx', file)).graph!.node!.filter((node) => node.opType === op).length;
   // 2 layers × (Q, K, V, attention output, intermediate, output) + pooler + classifier = 14 weight MatMuls; the
   // 2 × 2 attention MatMuls (scores, context) multiply activations and stay float.
   assert.equal(count('model.onnx', 'MatMul'), 14 + 4);
@@ -163,14 +176,18 @@ describe('the output folder is written whole or not at all', () => {
     assert.ok(existsSync(join(out, 'onnx/model.onnx')));
   });
 
-  test('a failure after the graph was written (a broken tokenizer.json) leaves neither OUT nor a temporary folder', async () => {
+  test('a broken tokenizer.json is refused before anything is written, not even OUT\'s missing parent folders', async () => {
     const model = tinyModelFolder(AutoModelForSequenceClassification, 'bert');
     writeFileSync(join(model, 'tokenizer.json'), '{ not json');
     const parent = tempDir();
-    const out = join(parent, 'nested', 'exported');
-    mkdirSync(dirname(out));
-    await assert.rejects(exportModel({ model, output: out }), /tokenizer\.json/);
-    assert.equal(existsSync(out), false);
-    assert.deepEqual(readdirSync(dirname(out)), []);
+    await assert.rejects(exportModel({ model, output: join(parent, 'missing', 'exported') }), /tokenizer\.json/);
+    assert.deepEqual(readdirSync(parent), []);
+  });
+
+  test('missing parent folders of OUT are created', async () => {
+    const out = join(tempDir(), 'a', 'b', 'exported');
+    await exportModel({ model: join(TINY_BERT, 'seqcls'), output: out });
+    assert.deepEqual(readdirSync(out), ['config.json', 'onnx']);
+    assert.deepEqual(readdirSync(dirname(out)), ['exported'], 'no temporary folder is left beside OUT');
   });
 });

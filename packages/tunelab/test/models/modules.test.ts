@@ -63,27 +63,24 @@ describe('Module', () => {
     assert.ok(model.parameters().every((p) => p.isDisposed));
   });
 
-  test('train() / eval() reach every submodule; dropout acts only in training', () => {
+  test('the train flag is explicit per forward: dropout only in forward(inputs, { train: true })', () => {
     const model = new BertForSequenceClassification(tinyBert({ hidden_dropout_prob: 0.5 })).initWeights();
-    model.eval();
-    assert.ok(model.namedModules().every(([, m]) => !m.training));
     const ids = torch.tensor([[1, 5, 7, 9, 2]], { dtype: 'int64' });
-    const run = () => torch.noGrad(() => values(model.forward({ input_ids: ids }).logits));
-    assert.deepEqual(run(), run(), 'eval mode is deterministic');
-    model.train();
-    assert.ok(model.namedModules().every(([, m]) => m.training));
-    assert.notDeepEqual(run(), run(), 'dropout 0.5 changes training outputs');
+    const run = (train?: boolean) => torch.noGrad(() => values(model.forward({ input_ids: ids }, train === undefined ? undefined : { train }).logits));
+    assert.deepEqual(run(), run(), 'the default (inference) is deterministic');
+    assert.deepEqual(run(false), run(), '{ train: false } is the default');
+    assert.notDeepEqual(run(true), run(true), 'dropout 0.5 changes training outputs');
+    assert.deepEqual(run(), run(false), 'a training call leaves no mode behind');
     model.dispose();
   });
 
   test('Dropout zeroes about p of the values and scales the rest by 1/(1-p); identity in eval', () => {
     const dropout = new Dropout(0.5);
-    const out = values(dropout.forward(torch.ones([20000])));
+    const out = values(dropout.forward(torch.ones([20000]), true));
     const zeros = out.filter((v) => v === 0).length / out.length;
     assert.ok(Math.abs(zeros - 0.5) < 0.02, `dropped fraction ${zeros}`);
     assert.ok(out.every((v) => v === 0 || v === 2));
-    dropout.eval();
-    assert.ok(values(dropout.forward(torch.ones([100]))).every((v) => v === 1));
+    assert.ok(values(dropout.forward(torch.ones([100]), false)).every((v) => v === 1));
   });
 
   test('loadStateDict: strict reports missing and unexpected keys; shape mismatches always throw', () => {
@@ -116,7 +113,6 @@ describe('Module', () => {
 
   test('fresh weights follow transformers: normal(0, initializer_range), biases 0, LayerNorm 1/0, padding row 0', () => {
     const model = AutoModelForPreTraining.fromConfig(tinyBert({ vocab_size: 4000, hidden_size: 16, initializer_range: 0.05 })) as BertForPreTraining;
-    assert.ok(model.training, 'fromConfig models start in training mode, like transformers');
     const embeddings = values(model.base.embeddings.word_embeddings.weight);
     const rest = embeddings.subarray(16);
     const std = Math.sqrt(rest.reduce((s, v) => s + v * v, 0) / rest.length);

@@ -154,7 +154,7 @@ for (const [name, Auto, { trajectory, referenceTrainsPadRow = false }] of FIXTUR
       test('6-step AdamW trajectory (warmup, linear decay, clipping) matches', async () => {
         const fixture = loadFixture(name);
         const dir = referenceTrainsPadRow ? withoutPadRow(fixture.dir) : fixture.dir;
-        const model = (await Auto.fromPretrained(dir, { device: DEVICE })).train();
+        const model = await Auto.fromPretrained(dir, { device: DEVICE });
         const noDecay = noDecayParameterNames(model);
         const named = model.namedParameters();
         const optimizer = new optim.AdamW([
@@ -169,7 +169,7 @@ for (const [name, Auto, { trajectory, referenceTrainsPadRow = false }] of FIXTUR
           for (const group of optimizer.paramGroups) group.lr = learningRate(step);
           optimizer.zeroGrad();
           losses.push(torch.scope(() => {
-            const loss = withPrecision(() => model.forward(inputs).loss!);
+            const loss = withPrecision(() => model.forward(inputs, { train: true }).loss!);
             loss.backward();
             return loss.item();
           }));

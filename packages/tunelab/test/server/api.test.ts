@@ -4,6 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appFor, auth, jsonPost } from './helpers.js';
 import { seedStore, TRIALS, valLoss, terminationReason, type Seeded } from './seed.js';
+import { openDatabase, resolveStoreTarget } from '../../src/track/connect.js';
+import { RUN_LOST_AFTER_MS } from '../../src/track/store.js';
 
 let seeded: Seeded;
 let app: ReturnType<typeof appFor>;
@@ -211,7 +213,33 @@ describe('mutations (token required)', () => {
     assert.equal(gone.status, 200);
     assert.equal((await app.request(`/api/runs/${seeded.runs.failed}`)).status, 404);
   });
+
+  test('a run whose process died shows as lost; stop ends it as failed; a lost run can be deleted', async () => {
+    const zombies = await Promise.all(['zombie-a', 'zombie-b'].map((name) => seeded.store.createRun({ experiment: 'zombies', name })));
+    for (const zombie of zombies) await ageRun(seeded.store.url, zombie.id, RUN_LOST_AFTER_MS + 1000);
+    const [a, b] = zombies.map((z) => z.id);
+    assert.equal((await getJson<{ run: { status: string } }>(`/api/runs/${a}`)).run.status, 'lost');
+    const rows = (await getJson<RunsBody>('/api/runs?experiment=zombies')).runs;
+    assert.deepEqual(rows.map((r) => r.status), ['lost', 'lost']);
+    const stopped = await app.request(`/api/runs/${a}/stop`, jsonPost({ reason: 'cleanup' }));
+    assert.equal(stopped.status, 200);
+    const after = (await stopped.json() as { run: { status: string; reason: string } }).run;
+    assert.equal(after.status, 'failed');
+    assert.match(after.reason, /^lost: its process was not seen for \d+ s; stopped \(cleanup\)$/);
+    assert.equal((await app.request(`/api/runs/${b}`, { method: 'DELETE', headers: auth })).status, 200);
+    assert.equal((await app.request(`/api/runs/${b}`)).status, 404);
+  });
 });
+
+/** Makes a run's process look silent for `ms` (as if it died that long ago). */
+async function ageRun(url: string, runId: string, ms: number): Promise<void> {
+  const db = openDatabase(resolveStoreTarget(url));
+  try {
+    await db.updateTable('runs').set({ last_seen: Date.now() - ms }).where('id', '=', runId).execute();
+  } finally {
+    await db.destroy();
+  }
+}
 
 describe('dashboard assets and headers', () => {
   test('index.html for client routes, real 404 for missing hashed assets, CSP and nosniff everywhere', async () => {

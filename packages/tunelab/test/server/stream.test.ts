@@ -85,3 +85,26 @@ test('unknown ids are refused before the stream opens', async () => {
   assert.equal(response.status, 404);
   assert.match((await response.json() as { error: { message: string } }).error.message, /run not found: doesnotexist/);
 });
+
+test('late and repeated steps reach the tab: every stored point exactly once, in the order stored', async () => {
+  const run = await seeded.store.createRun({ experiment: 'stream-late', name: 'late-steps' });
+  await seeded.store.appendMetrics(run.id, [{ name: 'eval_loss', step: 10, value: 0.5, wallTime: 10 }]); // loaded over REST
+  const app = appFor(seeded, { pollMs: 20 });
+  const events = eventReader((await app.request(`/api/stream?runs=${run.id}`)).body!);
+  try {
+    assert.equal((await events.next()).event, 'hello');
+    await seeded.store.appendMetrics(run.id, [{ name: 'eval_loss', step: 20, value: 0.4, wallTime: 20 }]);
+    assert.deepEqual((await events.next()).data.points, [[20, 0.4, 20]]);
+    // The final re-evaluation of the best model at the last step, and a step below the last one reported late.
+    await seeded.store.appendMetrics(run.id, [
+      { name: 'eval_loss', step: 20, value: 0.3, wallTime: 30 },
+      { name: 'eval_loss', step: 15, value: 0.45, wallTime: 40 },
+    ]);
+    const late = await events.next();
+    assert.deepEqual(late.data, { type: 'metrics', runId: run.id, name: 'eval_loss', points: [[20, 0.3, 30], [15, 0.45, 40]] });
+    await seeded.store.appendMetrics(run.id, [{ name: 'eval_loss', step: 20, value: 0.3, wallTime: 50 }]);
+    assert.deepEqual((await events.next()).data.points, [[20, 0.3, 50]], 'an identical value at the same step is a new point too');
+  } finally {
+    await events.cancel();
+  }
+});

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import * as torch from '@tunelab/torch';
 import { AutoModelForMaskedLM } from '../../src/models/auto.js';
 import { AutoTokenizer } from '../../src/tokenizers/auto.js';
-import { NER_LABELS, predictRecord, testServing, tinyHeadModel, type TestServing } from './helpers.js';
+import { NER_LABELS, predictRecord, predictRecords, testServing, tinyHeadModel, type TestServing } from './helpers.js';
 
 torch.setNumThreads(1);
 
@@ -134,7 +134,6 @@ test('fill-mask: the top_k tokens of the model\'s softmax at the mask, with the 
     const encoding = await tokenizer.encode(text);
     const position = encoding.input_ids.indexOf(tokenizer.maskTokenId);
     const probabilities = torch.noGrad(() => torch.scope(() => {
-      model.eval();
       const ids = torch.fromTypedArray(Int32Array.from(encoding.input_ids), [1, encoding.input_ids.length], { dtype: 'int64' });
       return model.forward({ input_ids: ids }).logits.select(1, position).softmax(-1).double().toTypedArray() as Float64Array;
     }));
@@ -143,6 +142,8 @@ test('fill-mask: the top_k tokens of the model\'s softmax at the mask, with the 
     assert.deepEqual(answer.map((candidate) => candidate.token), top.map(([, id]) => id));
     answer.forEach((candidate, i) => assert.ok(Math.abs((candidate.score as number) - top[i][0]) < 1e-6));
     assert.equal(answer[0].sequence, text.replace('[MASK]', answer[0].token_str as string));
+    // = tunelab predict --task fill-mask --text … --top-k 3
+    assert.deepEqual(answer, await predictRecords(dir, { task: 'fill-mask', text, topK: 3 }));
     // two masks: a list of candidates per mask; default top_k 5
     const twice = await json(await serving.post('the [MASK] sat on the [MASK].')) as unknown[][];
     assert.deepEqual(twice.map((candidates) => candidates.length), [5, 5]);

@@ -5,7 +5,7 @@ import { AutoConfig, AutoModelForMaskedLM, AutoModelForQuestionAnswering, AutoMo
 import { LOOPBACK_HOSTS } from '../../src/server/middleware/host-check/index.js';
 import { createServingApp, type ServingApp, type ServingAppOptions } from '../../src/serving/app.js';
 import { loadServingModel, type ServingModel } from '../../src/serving/model.js';
-import { taskOfSavedModel } from '../../src/tasks.js';
+import { predictionTask } from '../../src/tasks.js';
 import { PredictArgsSchema, parseArgs } from '../../src/train/args.js';
 import { predictWithSavedModel } from '../../src/train/evaluate.js';
 import { tinyModelFolder } from '../e2e/helpers.js';
@@ -33,12 +33,16 @@ export async function tinyHeadModel(head: HeadName, seed = 7): Promise<string> {
   return dir;
 }
 
-/** `tunelab predict --model DIR … --json` on inline input (fp32, CPU): its one record. */
+/** `tunelab predict --model DIR … --json` on inline input (fp32, CPU): its records (fill-mask: its candidates). */
+export async function predictRecords(dir: string, input: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+  const task = await predictionTask(input.task as string | undefined, dir);
+  const args = parseArgs(PredictArgsSchema, { model: dir, device: 'cpu', precision: 'fp32', threads: 1, json: true, ...input, task });
+  return (await predictWithSavedModel(args)).records;
+}
+
+/** predict's one record for one inline input. */
 export async function predictRecord(dir: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const task = await taskOfSavedModel(dir);
-  const args = parseArgs(PredictArgsSchema, { model: dir, task, device: 'cpu', precision: 'fp32', threads: 1, json: true, ...input });
-  const result = await predictWithSavedModel(args);
-  return result.records[0];
+  return (await predictRecords(dir, input))[0];
 }
 
 export interface TestServing extends ServingApp {
@@ -59,11 +63,11 @@ export async function testServing(dir: string, options: Partial<Omit<ServingAppO
     ...serving,
     get inFlight() { return serving.inFlight; },
     model,
-    post: (body, init = {}) => serving.app.request(`http://127.0.0.1${init.path ?? '/v1/predict'}`, {
+    post: async (body, init = {}) => serving.app.request(`http://127.0.0.1${init.path ?? '/v1/predict'}`, {
       method: 'POST', body: init.raw ? body as string : JSON.stringify(body),
-      headers: { 'Content-Type': 'application/json', ...init.headers },
+      headers: { Host: '127.0.0.1:8080', 'Content-Type': 'application/json', ...init.headers },
     }),
-    get: (path, headers = {}) => serving.app.request(`http://127.0.0.1${path}`, { headers }),
+    get: async (path, headers = {}) => serving.app.request(`http://127.0.0.1${path}`, { headers: { Host: '127.0.0.1:8080', ...headers } }),
     close: () => model.dispose(),
   };
 }

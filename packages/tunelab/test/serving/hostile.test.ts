@@ -62,7 +62,7 @@ test('refused: a body over the size limit (413), by header and by stream', async
   await refused(await serving.post(big, { raw: true }), 413, /larger than 65536 bytes/);
   const stream = new ReadableStream({ start(controller) { controller.enqueue(new TextEncoder().encode(big)); controller.close(); } });
   const response = await serving.app.request('http://127.0.0.1/v1/predict', {
-    method: 'POST', body: stream, headers: { 'Content-Type': 'application/json' }, duplex: 'half',
+    method: 'POST', body: stream, headers: { Host: 'localhost', 'Content-Type': 'application/json' }, duplex: 'half',
   } as RequestInit);
   await refused(response, 413, /larger than/);
 });
@@ -86,6 +86,8 @@ test('refused: wrong method, unknown paths and path traversal (404, JSON)', asyn
 test('refused: a Host that is not a loopback name on a loopback bind (DNS rebinding)', async () => {
   await refused(await serving.post({ text: 'a' }, { headers: { Host: 'evil.example' } }), 403, /evil\.example/);
   await refused(await serving.get('/health', { Host: 'evil.example:8080' }), 403, /not allowed/);
+  const bare = await serving.app.request('http://127.0.0.1/v1/predict', { method: 'POST', body: '"a"' });
+  await refused(bare, 400, /Host header is required/);
 });
 
 test('refused: question answering without context, of the wrong type, or with too many windows', async () => {
@@ -113,7 +115,7 @@ test('odd but valid text (lone surrogates, control characters, emoji) is answere
 test('a full queue answers 503 with Retry-After, and nothing is queued', async () => {
   const model = serving.model;
   const tiny = createServingApp({ model, token: null, allowedHosts: 'any', maxQueuedRows: 2, maxBatchSize: 2 });
-  const response = await tiny.app.request('http://127.0.0.1/v1/predict', { method: 'POST', body: JSON.stringify(['a', 'b', 'c']) });
+  const response = await tiny.app.request('http://127.0.0.1/v1/predict', { method: 'POST', body: JSON.stringify(['a', 'b', 'c']), headers: { Host: 'serving.example' } });
   await refused(response, 503, /overloaded/);
   assert.equal(response.headers.get('Retry-After'), '1');
   assert.equal(tiny.batcher.queueDepth, 0);

@@ -43,7 +43,7 @@ test('beyond loopback a token is generated and /v1/* and /metrics need it; /heal
     assert.ok(server.tokenGenerated && server.token !== null && server.token.length >= 16);
     const url = server.url.replace('0.0.0.0', '127.0.0.1');
     const predict = (headers: Record<string, string>) => fetch(`${url}/v1/predict`, { method: 'POST', body: '"a b"', headers });
-    for (const headers of [{}, { Authorization: 'Bearer wrong-token-0123456789' }, { Authorization: server.token! }, { Authorization: `Basic ${server.token}` }]) {
+    for (const headers of [{} as Record<string, string>, { Authorization: 'Bearer wrong-token-0123456789' }, { Authorization: server.token! }, { Authorization: `Basic ${server.token}` }]) {
       const response = await predict(headers);
       assert.equal(response.status, 401, JSON.stringify(headers));
       assert.equal(response.headers.get('WWW-Authenticate'), 'Bearer realm="tunelab"');

@@ -86,7 +86,7 @@ describe('sweeps through the Executor interface', () => {
   });
 
   it('without a reported total the same report is judged, and the trial is terminated', async () => {
-    const executor = new ScriptedExecutor(300, false);
+    const executor = new ScriptedExecutor(1000, false); // the stop ends it early; the hold only leaves time to judge
     const sweep = await createSweep(store, await parseSpec(SPEC, 'scripted.yml'), store.home, 'local');
     const outcome = await runSweep(store, sweep.id, { pollMs: 20, executor });
     assert.deepEqual(outcome.trials.map((t) => t.status), ['completed', 'terminated']);

@@ -102,7 +102,8 @@ describe('examples/sweeps/mrpc-synthetic.yml', () => {
   it('is valid, and 2 of its trials train, evaluate and report eval_loss into the runs the sweep created', async () => {
     const example = (await loadSpec(EXAMPLE)).spec;
     assert.equal(example.trial.command, undefined);
-    assert.deepEqual(Object.keys(example.search_space).sort(), ['batch_size', 'lr']);
+    // the spec's lr and batch_size, under train's stored (HF) names
+    assert.deepEqual(Object.keys(example.search_space).sort(), ['learning_rate', 'per_device_train_batch_size']);
 
     const dir = mkdtempSync(join(tmpdir(), 'tunelab-mrpc-sweep-'));
     const { store, dispose } = await freshStore(sqliteBackend);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { TrainArgsSchema, checkTrainArgs, checkpointEvery, flagName, parseArgs } from '../../src/train/args.js';
 import { TrainConfigError } from '../../src/train/errors.js';
@@ -27,13 +27,13 @@ test('defaults fill what is not given; string flags are coerced', () => {
   assert.equal(args.resume, false);
 });
 
-test('a YAML config uses flag names as keys; flags override it', () => {
+test('a YAML config uses flag names as keys (paths relative to the file); flags override it', () => {
   const path = configFile('c.yaml', 'model: bert-base-uncased\ntask: glue/sst2\noutput-dir: runs/a\nbatch-size: 8\nlr: 0.0001\n');
   const args = parseArgs(TrainArgsSchema, { lr: '2e-5' }, path);
   assert.equal(args.model, 'bert-base-uncased');
   assert.equal(args.batchSize, 8);
   assert.equal(args.lr, 2e-5);
-  assert.equal(args.outputDir, 'runs/a');
+  assert.equal(args.outputDir, join(dirname(path), 'runs/a'));
 });
 
 test('a JSON config works the same', () => {
@@ -44,7 +44,7 @@ test('a JSON config works the same', () => {
 test('an unknown or camelCase config key is refused by name', () => {
   const typo = configFile('typo.yaml', 'model: x\nbatchsize: 8\n');
   assert.throws(() => parseArgs(TrainArgsSchema, {}, typo), (err: Error) =>
-    err instanceof TrainConfigError && err.message === `${typo}: unknown key "batchsize" (keys are flag names, e.g. batch-size)`);
+    err instanceof TrainConfigError && err.message === `${typo}: unknown key "batchsize" (did you mean batch-size?)`);
   const camel = configFile('camel.yaml', 'batchSize: 8\n');
   assert.throws(() => parseArgs(TrainArgsSchema, {}, camel), /unknown key "batchSize"/);
 });

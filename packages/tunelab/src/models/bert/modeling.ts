@@ -1,6 +1,6 @@
 // BERT, in transformers' blocks (modeling_bert.py) with the same names: fields are checkpoint keys, so
 // `bert.encoder.layer.0.attention.self.query.weight` falls out of the tree. RoBERTa, ELECTRA and DistilBERT import
-// these blocks. Dropout is active only in training mode (model.train()). The masked-LM and next-sentence heads
+// these blocks. Dropout is active only in a training forward (`forward(inputs, { train: true })`). The masked-LM and next-sentence heads
 // (BertForPreTraining, BertForMaskedLM) are in pretraining.ts.
 import * as torch from '@tunelab/torch';
 import type { Tensor } from '@tunelab/torch';
@@ -11,6 +11,7 @@ import {
 } from '../heads.js';
 import {
   ACTIVATIONS, additiveAttentionMask, Dropout, Embedding, fusedLinear, LayerNorm, Linear, Module, multiHeadAttention,
+  type ForwardOptions,
 } from '../modules.js';
 import { PreTrainedModel, type EncoderInputs } from '../pretrained.js';
 import { parseBertConfig, type BertConfig } from './config.js';
@@ -38,13 +39,13 @@ export class BertEmbeddings extends Module {
     this.dropout = new Dropout(config.hidden_dropout_prob);
   }
 
-  forward(inputIds: Tensor, tokenTypeIds?: Tensor): Tensor {
+  forward(inputIds: Tensor, tokenTypeIds: Tensor | undefined, train: boolean): Tensor {
     let embeddings = this.word_embeddings.forward(inputIds);
     if (this.token_type_embeddings) {
       embeddings = embeddings.add(this.token_type_embeddings.forward(tokenTypeIds ?? torch.zerosLike(inputIds)));
     }
     embeddings = embeddings.add(this.position_embeddings.forward(this.positionIds(inputIds)));
-    return this.dropout.forward(this.LayerNorm.forward(embeddings));
+    return this.dropout.forward(this.LayerNorm.forward(embeddings), train);
   }
 
   /** 0, 1, …, T-1 for every row ([1, T], broadcast). */
@@ -79,11 +80,11 @@ export class BertSelfAttention extends Module {
     this.dropoutProb = config.attention_probs_dropout_prob;
   }
 
-  forward(hidden: Tensor, mask?: Tensor): Tensor {
+  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean): Tensor {
     const [q, k, v] = BertSelfAttention.fusedQkv
       ? fusedLinear(hidden, [this.query, this.key, this.value])
       : [this.query.forward(hidden), this.key.forward(hidden), this.value.forward(hidden)];
-    return multiHeadAttention(q, k, v, mask, this.heads, this.training ? this.dropoutProb : 0);
+    return multiHeadAttention(q, k, v, mask, this.heads, train ? this.dropoutProb : 0);
   }
 }
 
@@ -100,8 +101,8 @@ class DenseResidualNorm extends Module {
     this.dropout = new Dropout(config.hidden_dropout_prob);
   }
 
-  forward(hidden: Tensor, residual: Tensor): Tensor {
-    return this.LayerNorm.forward(this.dropout.forward(this.dense.forward(hidden)).add(residual));
+  forward(hidden: Tensor, residual: Tensor, train: boolean): Tensor {
+    return this.LayerNorm.forward(this.dropout.forward(this.dense.forward(hidden), train).add(residual));
   }
 }
 
@@ -123,8 +124,8 @@ export class BertAttention extends Module {
     this.output = new BertSelfOutput(config);
   }
 
-  forward(hidden: Tensor, mask?: Tensor): Tensor {
-    return this.output.forward(this.self.forward(hidden, mask), hidden);
+  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean): Tensor {
+    return this.output.forward(this.self.forward(hidden, mask, train), hidden, train);
   }
 }
 
@@ -156,10 +157,10 @@ export class BertLayer extends Module {
   }
 
   /** In its own scope, so a layer's intermediates are freed as soon as the next layer runs (no-grad inference). */
-  forward(hidden: Tensor, mask?: Tensor): Tensor {
+  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean): Tensor {
     return torch.scope(() => {
-      const attended = this.attention.forward(hidden, mask);
-      return this.output.forward(this.intermediate.forward(attended), attended);
+      const attended = this.attention.forward(hidden, mask, train);
+      return this.output.forward(this.intermediate.forward(attended), attended, train);
     });
   }
 }
@@ -172,8 +173,8 @@ export class BertEncoder extends Module {
     this.layer = Array.from({ length: config.num_hidden_layers }, () => new BertLayer(config));
   }
 
-  forward(hidden: Tensor, mask?: Tensor): Tensor {
-    return this.layer.reduce((state, layer) => layer.forward(state, mask), hidden);
+  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean): Tensor {
+    return this.layer.reduce((state, layer) => layer.forward(state, mask, train), hidden);
   }
 }
 
@@ -236,13 +237,13 @@ export class BertModel extends BertPreTrainedModel {
     if (options.pooler ?? true) this.pooler = new BertPooler(config);
   }
 
-  forward(inputs: EncoderInputs): BaseModelOutput {
+  forward(inputs: EncoderInputs, { train = false }: ForwardOptions = {}): BaseModelOutput {
     checkEncoderInputs(inputs, this.embeddings.maxLength);
     return torch.scope(() => {
-      let hidden = this.embeddings.forward(inputs.input_ids, inputs.token_type_ids);
+      let hidden = this.embeddings.forward(inputs.input_ids, inputs.token_type_ids, train);
       if (this.embeddings_project) hidden = this.embeddings_project.forward(hidden);
       const mask = additiveAttentionMask(inputs.attention_mask, this.embeddings.word_embeddings.weight.dtype);
-      const last = this.encoder.forward(hidden, mask);
+      const last = this.encoder.forward(hidden, mask, train);
       return this.pooler ? { last_hidden_state: last, pooler_output: this.pooler.forward(last) } : { last_hidden_state: last };
     });
   }
@@ -259,10 +260,10 @@ export class BertForSequenceClassification extends BertPreTrainedModel {
     this.classifier = new Linear(config.hidden_size, config.num_labels);
   }
 
-  forward(inputs: SequenceClassificationInputs): SequenceClassifierOutput {
+  forward(inputs: SequenceClassificationInputs, { train = false }: ForwardOptions = {}): SequenceClassifierOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs);
-      const logits = this.classifier.forward(this.dropout.forward(base.pooler_output!));
+      const base = this.base.forward(inputs, { train });
+      const logits = this.classifier.forward(this.dropout.forward(base.pooler_output!, train));
       return { ...base, logits, loss: sequenceClassificationLoss(this.config, logits, inputs.labels) };
     });
   }
@@ -279,9 +280,9 @@ export class BertForQuestionAnswering extends BertPreTrainedModel {
     this.qa_outputs = new Linear(config.hidden_size, config.num_labels);
   }
 
-  forward(inputs: QuestionAnsweringInputs): QuestionAnsweringOutput {
+  forward(inputs: QuestionAnsweringInputs, { train = false }: ForwardOptions = {}): QuestionAnsweringOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs);
+      const base = this.base.forward(inputs, { train });
       const spans = splitSpanLogits(this.qa_outputs.forward(base.last_hidden_state));
       const loss = questionAnsweringLoss(spans.start_logits, spans.end_logits, inputs.start_positions, inputs.end_positions);
       return { ...base, ...spans, loss };
@@ -301,10 +302,10 @@ export class BertForTokenClassification extends BertPreTrainedModel {
     this.classifier = new Linear(config.hidden_size, config.num_labels);
   }
 
-  forward(inputs: TokenClassificationInputs): TokenClassifierOutput {
+  forward(inputs: TokenClassificationInputs, { train = false }: ForwardOptions = {}): TokenClassifierOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs);
-      const logits = this.classifier.forward(this.dropout.forward(base.last_hidden_state));
+      const base = this.base.forward(inputs, { train });
+      const logits = this.classifier.forward(this.dropout.forward(base.last_hidden_state, train));
       return { ...base, logits, loss: tokenLoss(logits, inputs.labels) };
     });
   }

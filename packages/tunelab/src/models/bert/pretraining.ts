@@ -5,7 +5,7 @@ import type { Tensor } from '@tunelab/torch';
 import {
   tokenLoss, type MaskedLMInputs, type MaskedLMOutput, type PreTrainingInputs, type PreTrainingOutput,
 } from '../heads.js';
-import { ACTIVATIONS, Embedding, LayerNorm, Linear, Module, parameter, vocabularyDecoder } from '../modules.js';
+import { ACTIVATIONS, Embedding, LayerNorm, Linear, Module, parameter, vocabularyDecoder, type ForwardOptions } from '../modules.js';
 import type { BertConfig } from './config.js';
 import { BertPreTrainedModel } from './modeling.js';
 
@@ -73,9 +73,9 @@ export class BertForPreTraining extends BertPreTrainedModel {
     this.cls = new BertPreTrainingHeads(config, base.embeddings.word_embeddings);
   }
 
-  forward(inputs: PreTrainingInputs): PreTrainingOutput {
+  forward(inputs: PreTrainingInputs, { train = false }: ForwardOptions = {}): PreTrainingOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs);
+      const base = this.base.forward(inputs, { train });
       const prediction_logits = this.cls.predictions.forward(base.last_hidden_state);
       const seq_relationship_logits = this.cls.seq_relationship.forward(base.pooler_output!);
       const mlm = tokenLoss(prediction_logits, inputs.labels);
@@ -94,9 +94,9 @@ export class BertForMaskedLM extends BertPreTrainedModel {
     this.cls = new BertOnlyMLMHead(config, base.embeddings.word_embeddings);
   }
 
-  forward(inputs: MaskedLMInputs): MaskedLMOutput {
+  forward(inputs: MaskedLMInputs, { train = false }: ForwardOptions = {}): MaskedLMOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs);
+      const base = this.base.forward(inputs, { train });
       const logits = this.cls.predictions.forward(base.last_hidden_state);
       return { ...base, logits, loss: tokenLoss(logits, inputs.labels) };
     });

@@ -12,7 +12,7 @@ import {
 } from '../heads.js';
 import {
   ACTIVATIONS, additiveAttentionMask, Dropout, Embedding, LayerNorm, Linear, Module, multiHeadAttention,
-  vocabularyDecoder,
+  vocabularyDecoder, type ForwardOptions,
 } from '../modules.js';
 import { PreTrainedModel, type EncoderInputs } from '../pretrained.js';
 import { parseDistilBertConfig, type DistilBertConfig } from './config.js';
@@ -68,9 +68,9 @@ export class MultiHeadSelfAttention extends Module {
     this.dropoutProb = config.attention_dropout;
   }
 
-  forward(hidden: Tensor, mask?: Tensor): Tensor {
+  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean): Tensor {
     const context = multiHeadAttention(this.q_lin.forward(hidden), this.k_lin.forward(hidden),
-      this.v_lin.forward(hidden), mask, this.heads, this.training ? this.dropoutProb : 0);
+      this.v_lin.forward(hidden), mask, this.heads, train ? this.dropoutProb : 0);
     return this.out_lin.forward(context);
   }
 }
@@ -89,8 +89,8 @@ export class FFN extends Module {
     this.activation = ACTIVATIONS[config.activation];
   }
 
-  forward(hidden: Tensor): Tensor {
-    return this.dropout.forward(this.lin2.forward(this.activation(this.lin1.forward(hidden))));
+  forward(hidden: Tensor, train: boolean): Tensor {
+    return this.dropout.forward(this.lin2.forward(this.activation(this.lin1.forward(hidden))), train);
   }
 }
 
@@ -109,10 +109,10 @@ export class TransformerBlock extends Module {
     this.output_layer_norm = new LayerNorm(config.dim, LAYER_NORM_EPS);
   }
 
-  forward(hidden: Tensor, mask?: Tensor): Tensor {
+  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean): Tensor {
     return torch.scope(() => {
-      const attended = this.sa_layer_norm.forward(this.attention.forward(hidden, mask).add(hidden));
-      return this.output_layer_norm.forward(this.ffn.forward(attended).add(attended));
+      const attended = this.sa_layer_norm.forward(this.attention.forward(hidden, mask, train).add(hidden));
+      return this.output_layer_norm.forward(this.ffn.forward(attended, train).add(attended));
     });
   }
 }
@@ -125,8 +125,8 @@ export class Transformer extends Module {
     this.layer = Array.from({ length: config.n_layers }, () => new TransformerBlock(config));
   }
 
-  forward(hidden: Tensor, mask?: Tensor): Tensor {
-    return this.layer.reduce((state, block) => block.forward(state, mask), hidden);
+  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean): Tensor {
+    return this.layer.reduce((state, block) => block.forward(state, mask, train), hidden);
   }
 }
 
@@ -152,12 +152,12 @@ export class DistilBertModel extends DistilBertPreTrainedModel {
     this.transformer = new Transformer(config);
   }
 
-  forward(inputs: EncoderInputs): BaseModelOutput {
+  forward(inputs: EncoderInputs, { train = false }: ForwardOptions = {}): BaseModelOutput {
     checkEncoderInputs(inputs, this.embeddings.maxLength);
     return torch.scope(() => {
-      const embedded = this.embeddings.forward(inputs.input_ids);
+      const embedded = this.embeddings.forward(inputs.input_ids, undefined, train);
       const mask = additiveAttentionMask(inputs.attention_mask, this.embeddings.word_embeddings.weight.dtype);
-      return { last_hidden_state: this.transformer.forward(embedded, mask) };
+      return { last_hidden_state: this.transformer.forward(embedded, mask, train) };
     });
   }
 }
@@ -177,11 +177,11 @@ export class DistilBertForSequenceClassification extends DistilBertPreTrainedMod
     this.dropout = new Dropout(config.seq_classif_dropout);
   }
 
-  forward(inputs: SequenceClassificationInputs): SequenceClassifierOutput {
+  forward(inputs: SequenceClassificationInputs, { train = false }: ForwardOptions = {}): SequenceClassifierOutput {
     return torch.scope(() => {
-      const base = this.distilbert.forward(inputs);
+      const base = this.distilbert.forward(inputs, { train });
       const pooled = this.pre_classifier.forward(base.last_hidden_state.select(1, 0)).relu();
-      const logits = this.classifier.forward(this.dropout.forward(pooled));
+      const logits = this.classifier.forward(this.dropout.forward(pooled, train));
       return { ...base, logits, loss: sequenceClassificationLoss(this.config, logits, inputs.labels) };
     });
   }
@@ -201,10 +201,10 @@ export class DistilBertForQuestionAnswering extends DistilBertPreTrainedModel {
     this.dropout = new Dropout(config.qa_dropout);
   }
 
-  forward(inputs: QuestionAnsweringInputs): QuestionAnsweringOutput {
+  forward(inputs: QuestionAnsweringInputs, { train = false }: ForwardOptions = {}): QuestionAnsweringOutput {
     return torch.scope(() => {
-      const base = this.distilbert.forward(inputs);
-      const spans = splitSpanLogits(this.qa_outputs.forward(this.dropout.forward(base.last_hidden_state)));
+      const base = this.distilbert.forward(inputs, { train });
+      const spans = splitSpanLogits(this.qa_outputs.forward(this.dropout.forward(base.last_hidden_state, train)));
       const loss = questionAnsweringLoss(spans.start_logits, spans.end_logits, inputs.start_positions, inputs.end_positions);
       return { ...base, ...spans, loss };
     });
@@ -223,10 +223,10 @@ export class DistilBertForTokenClassification extends DistilBertPreTrainedModel 
     this.classifier = new Linear(config.dim, config.num_labels);
   }
 
-  forward(inputs: TokenClassificationInputs): TokenClassifierOutput {
+  forward(inputs: TokenClassificationInputs, { train = false }: ForwardOptions = {}): TokenClassifierOutput {
     return torch.scope(() => {
-      const base = this.distilbert.forward(inputs);
-      const logits = this.classifier.forward(this.dropout.forward(base.last_hidden_state));
+      const base = this.distilbert.forward(inputs, { train });
+      const logits = this.classifier.forward(this.dropout.forward(base.last_hidden_state, train));
       return { ...base, logits, loss: tokenLoss(logits, inputs.labels) };
     });
   }
@@ -249,9 +249,9 @@ export class DistilBertForMaskedLM extends DistilBertPreTrainedModel {
     this.activation = ACTIVATIONS[config.activation];
   }
 
-  forward(inputs: MaskedLMInputs): MaskedLMOutput {
+  forward(inputs: MaskedLMInputs, { train = false }: ForwardOptions = {}): MaskedLMOutput {
     return torch.scope(() => {
-      const base = this.distilbert.forward(inputs);
+      const base = this.distilbert.forward(inputs, { train });
       const transformed = this.activation(this.vocab_transform.forward(base.last_hidden_state));
       const logits = this.vocab_projector.forward(this.vocab_layer_norm.forward(transformed));
       return { ...base, logits, loss: tokenLoss(logits, inputs.labels) };

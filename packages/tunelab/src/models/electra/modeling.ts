@@ -12,7 +12,7 @@ import {
   sequenceClassificationLoss, tokenLoss, type MaskedLMInputs, type MaskedLMOutput, type ReplacedTokenDetectionOutput,
   type SequenceClassificationInputs, type SequenceClassifierOutput, type TokenClassificationInputs,
 } from '../heads.js';
-import { ACTIVATIONS, LayerNorm, Linear, Module, vocabularyDecoder } from '../modules.js';
+import { ACTIVATIONS, LayerNorm, Linear, Module, vocabularyDecoder, type ForwardOptions } from '../modules.js';
 import { RobertaClassificationHead } from '../roberta/modeling.js';
 import { parseElectraConfig } from './config.js';
 
@@ -48,10 +48,10 @@ export class ElectraForSequenceClassification extends withVariant(BertPreTrained
     this.classifier = new RobertaClassificationHead(config, 'gelu');
   }
 
-  forward(inputs: SequenceClassificationInputs): SequenceClassifierOutput {
+  forward(inputs: SequenceClassificationInputs, { train = false }: ForwardOptions = {}): SequenceClassifierOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs);
-      const logits = this.classifier.forward(base.last_hidden_state);
+      const base = this.base.forward(inputs, { train });
+      const logits = this.classifier.forward(base.last_hidden_state, train);
       return { ...base, logits, loss: sequenceClassificationLoss(this.config, logits, inputs.labels) };
     });
   }
@@ -84,9 +84,9 @@ export class ElectraForPreTraining extends withVariant(BertPreTrainedModel, ELEC
     this.discriminator_predictions = new ElectraDiscriminatorPredictions(config);
   }
 
-  forward(inputs: TokenClassificationInputs): ReplacedTokenDetectionOutput {
+  forward(inputs: TokenClassificationInputs, { train = false }: ForwardOptions = {}): ReplacedTokenDetectionOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs);
+      const base = this.base.forward(inputs, { train });
       const logits = this.discriminator_predictions.forward(base.last_hidden_state);
       return { ...base, logits, loss: replacedTokenLoss(logits, inputs.labels, inputs.attention_mask) };
     });
@@ -130,9 +130,9 @@ export class ElectraForMaskedLM extends withVariant(BertPreTrainedModel, ELECTRA
     this.generator_lm_head = vocabularyDecoder(config, embeddingSize(config), base.embeddings.word_embeddings);
   }
 
-  forward(inputs: MaskedLMInputs): MaskedLMOutput {
+  forward(inputs: MaskedLMInputs, { train = false }: ForwardOptions = {}): MaskedLMOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs);
+      const base = this.base.forward(inputs, { train });
       const logits = this.generator_lm_head.forward(this.generator_predictions.forward(base.last_hidden_state));
       return { ...base, logits, loss: tokenLoss(logits, inputs.labels) };
     });

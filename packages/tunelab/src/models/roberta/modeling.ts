@@ -14,6 +14,7 @@ import {
 } from '../heads.js';
 import {
   ACTIVATIONS, Dropout, Embedding, LayerNorm, Linear, Module, parameter, vocabularyDecoder, type ActivationName,
+  type ForwardOptions,
 } from '../modules.js';
 import { parseRobertaConfig } from './config.js';
 
@@ -64,9 +65,9 @@ export class RobertaClassificationHead extends Module {
     this.activation = ACTIVATIONS[activation];
   }
 
-  forward(hidden: Tensor): Tensor {
-    const first = this.dropout.forward(hidden.select(1, 0));
-    return this.out_proj.forward(this.dropout.forward(this.activation(this.dense.forward(first))));
+  forward(hidden: Tensor, train: boolean): Tensor {
+    const first = this.dropout.forward(hidden.select(1, 0), train);
+    return this.out_proj.forward(this.dropout.forward(this.activation(this.dense.forward(first)), train));
   }
 }
 
@@ -79,10 +80,10 @@ export class RobertaForSequenceClassification extends withVariant(BertPreTrained
     this.classifier = new RobertaClassificationHead(config);
   }
 
-  forward(inputs: SequenceClassificationInputs): SequenceClassifierOutput {
+  forward(inputs: SequenceClassificationInputs, { train = false }: ForwardOptions = {}): SequenceClassifierOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs);
-      const logits = this.classifier.forward(base.last_hidden_state);
+      const base = this.base.forward(inputs, { train });
+      const logits = this.classifier.forward(base.last_hidden_state, train);
       return { ...base, logits, loss: sequenceClassificationLoss(this.config, logits, inputs.labels) };
     });
   }
@@ -121,9 +122,9 @@ export class RobertaForMaskedLM extends withVariant(BertPreTrainedModel, ROBERTA
     this.lm_head = new RobertaLMHead(config, base.embeddings.word_embeddings);
   }
 
-  forward(inputs: MaskedLMInputs): MaskedLMOutput {
+  forward(inputs: MaskedLMInputs, { train = false }: ForwardOptions = {}): MaskedLMOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs);
+      const base = this.base.forward(inputs, { train });
       const logits = this.lm_head.forward(base.last_hidden_state);
       return { ...base, logits, loss: tokenLoss(logits, inputs.labels) };
     });

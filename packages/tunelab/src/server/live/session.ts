@@ -1,6 +1,8 @@
 // One live subscription (one SSE stream per browser tab): runs, run logs and sweeps it watches, with cursors,
 // so each poll of the store yields only what changed — new metric points, new log chunks, status changes.
-import type { LogChunk, Run, Store } from '../../track/store.js';
+// Metric points are followed by their insertion sequence number per run (Store.tailMetrics), not by step:
+// every stored point reaches the tab exactly once, late steps and re-reported steps (the final evaluation) included.
+import { showRun, type LogChunk, type SequencedPoint, type ShownRun, type Store } from '../../track/store.js';
 import { packPoints, type Point } from '../series.js';
 import { sweepSpecOf } from '../../sweep/spec.js';
 
@@ -13,14 +15,12 @@ export interface Topics {
 export type LiveEvent =
   | { type: 'metrics'; runId: string; name: string; points: Point[] }
   | { type: 'logs'; runId: string; chunks: LogChunk[] }
-  | { type: 'run'; run: Run }
+  | { type: 'run'; run: ShownRun }
   /** Something about the sweep or its trials changed (status, best, a new trial): refetch its summary. */
   | { type: 'sweep'; sweepId: string; status: string };
 
-interface MetricCursor {
-  count: number;
-  lastStep: number;
-}
+/** Points per run and poll; a run with more catches up over the next polls. */
+const POINTS_PER_POLL = 5000;
 
 /** Metrics of these runs are followed: all names for watched runs, the primary metric for sweep trials. */
 interface Watched {
@@ -29,7 +29,8 @@ interface Watched {
 }
 
 export class LiveSession {
-  private readonly metricCursors = new Map<string, MetricCursor>();
+  /** Per run: the seq of the last point sent (or skipped as already loaded). */
+  private readonly metricCursors = new Map<string, number>();
   private readonly logCursors = new Map<string, number>();
   private readonly runPrints = new Map<string, string>();
   private readonly sweepPrints = new Map<string, string>();
@@ -57,7 +58,7 @@ export class LiveSession {
     const events: LiveEvent[] = [];
     const watched: Watched[] = [];
     for (const runId of this.topics.runs) {
-      const run = await this.store.getRun(runId);
+      const run = showRun(await this.store.getRun(runId));
       this.noteChange(this.runPrints, runId, runPrint(run), () => events.push({ type: 'run', run }));
       if (run.status === 'running' || this.liveRuns.has(runId)) watched.push({ runId, names: 'all' });
     }
@@ -94,20 +95,19 @@ export class LiveSession {
   }
 
   private async pollMetrics(watched: readonly Watched[], events: LiveEvent[]): Promise<void> {
-    if (watched.length === 0) return;
-    const wanted = new Map(watched.map((w) => [w.runId, w.names]));
-    const summaries = await this.store.getMetricSummaries([...wanted.keys()]);
-    for (const summary of summaries) {
-      const names = wanted.get(summary.runId);
-      if (names !== 'all' && names !== summary.name) continue;
-      const key = `${summary.runId}\0${summary.name}`;
-      const cursor = this.metricCursors.get(key);
-      if (cursor && cursor.count === summary.count) continue;
-      this.metricCursors.set(key, { count: summary.count, lastStep: summary.lastStep });
-      // A series first seen after the session started (a trial that just began) is sent whole.
-      if (!this.initialised) continue;
-      const [fresh] = await this.store.getMetrics(summary.runId, [summary.name], { afterStep: cursor?.lastStep ?? -1 });
-      if (fresh) events.push({ type: 'metrics', runId: summary.runId, name: summary.name, points: packPoints(fresh.points) });
+    for (const { runId, names } of watched) {
+      const cursor = this.metricCursors.get(runId);
+      if (cursor === undefined && !this.initialised) {
+        // The first poll only finds where each run's points end: the page loaded them over REST.
+        this.metricCursors.set(runId, (await this.store.tailMetrics(runId, { names: [] })).lastSeq);
+        continue;
+      }
+      // A run first seen after the session started (a trial that just began) is sent whole.
+      const { points, lastSeq } = await this.store.tailMetrics(runId, {
+        afterSeq: cursor ?? 0, names: names === 'all' ? undefined : [names], limit: POINTS_PER_POLL,
+      });
+      this.metricCursors.set(runId, lastSeq);
+      for (const [name, series] of byName(points)) events.push({ type: 'metrics', runId, name, points: packPoints(series) });
     }
   }
 
@@ -118,6 +118,17 @@ export class LiveSession {
   }
 }
 
-function runPrint(run: Run): string {
+/** Points grouped by metric name, each group in seq order (the order they were stored). */
+function byName(points: readonly SequencedPoint[]): Map<string, SequencedPoint[]> {
+  const groups = new Map<string, SequencedPoint[]>();
+  for (const point of points) {
+    const group = groups.get(point.name);
+    if (group) group.push(point);
+    else groups.set(point.name, [point]);
+  }
+  return groups;
+}
+
+function runPrint(run: ShownRun): string {
   return JSON.stringify([run.status, run.stopRequested, run.endedAt, run.reason, run.tags, run.params]);
 }

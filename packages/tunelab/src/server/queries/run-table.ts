@@ -1,7 +1,7 @@
 // The runs table: run + latest metric values as one row, then text/param/metric filters, sorting and paging.
 // Pure functions over what the store returns, so 1,000 runs cost two store queries (runs, metric summaries).
 import { HTTPException } from 'hono/http-exception';
-import type { MetricSummary, ParamValue, Params, Run, RunStatus } from '../../track/store.js';
+import { displayStatus, type DisplayStatus, type MetricSummary, type ParamValue, type Params, type Run } from '../../track/store.js';
 
 /** A metric's summary as the table shows it; NaN travels as null (JSON has no NaN). */
 export interface MetricCell {
@@ -16,7 +16,8 @@ export interface RunRow {
   id: string;
   name: string;
   experimentId: string;
-  status: RunStatus;
+  /** The display status: a running run unseen past the grace period is `lost`. */
+  status: DisplayStatus;
   stopRequested: string | null;
   reason: string | null;
   startedAt: number;
@@ -56,7 +57,7 @@ export function buildRows(runs: readonly Run[], summaries: readonly MetricSummar
     id: run.id,
     name: run.name,
     experimentId: run.experimentId,
-    status: run.status,
+    status: displayStatus(run, now),
     stopRequested: run.stopRequested,
     reason: run.reason,
     startedAt: run.startedAt,

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
-import { RUN_STATUSES, type RunStatus } from '../../track/store.js';
+import { RUN_STATUSES, displayStatus, showRun, type RunStatus } from '../../track/store.js';
 import type { Deps } from '../deps.js';
 import { csvSchema, idSchema, pointsSchema, validJson, validParams, validQuery } from '../validate.js';
 import { buildRows, columnsOf, filterRows, parseCondition, sortRows, type MetricCell } from '../queries/run-table.js';
@@ -70,7 +70,7 @@ export function runRoutes(deps: Deps) {
       const trial = run.trialId ? await store.getTrial(run.trialId) : null;
       const sweep = trial ? await store.getSweep(trial.sweepId) : null;
       return c.json({
-        run,
+        run: showRun(run),
         metrics,
         trial: trial && sweep ? { id: trial.id, number: trial.number, sweepId: sweep.id, sweepName: sweep.name } : null,
       });
@@ -114,7 +114,7 @@ export function runRoutes(deps: Deps) {
       const accepted = await store.requestRunStop(id, reason ?? 'stopped from the dashboard');
       const run = await store.getRun(id);
       if (!accepted) throw new HTTPException(409, { message: `run ${id} is ${run.status}: only running runs can be stopped` });
-      return c.json({ run });
+      return c.json({ run: showRun(run) });
     })
     .post('/:id/tags', validParams(idParam), validJson(tagsBody), async (c) => {
       const { id } = c.req.valid('param');
@@ -127,7 +127,8 @@ export function runRoutes(deps: Deps) {
     .delete('/:id', validParams(idParam), async (c) => {
       const { id } = c.req.valid('param');
       const run = await store.getRun(id);
-      if (run.status === 'running') throw new HTTPException(409, { message: `run ${id} is running: stop it before deleting it` });
+      // A lost run (its process died without a word) is deleted like a finished one.
+      if (displayStatus(run) === 'running') throw new HTTPException(409, { message: `run ${id} is running: stop it before deleting it` });
       await store.deleteRun(id);
       return c.json({ deleted: id });
     });

@@ -4,8 +4,8 @@ import type { TextInputOptions } from '../../tasks/types.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 
 export interface HeadContext {
-  /** The task the model does (`classification`, `regression`, `glue/mrpc`, `squad_v2`, `ner`, …); null: fill-mask. */
-  task: TaskName | null;
+  /** The task the model does (`classification`, `regression`, `glue/mrpc`, `squad_v2`, `ner`, `mlm`, …). */
+  task: TaskName;
   tokenizer: Tokenizer;
   /**
    * As `tunelab predict` reads inline text: id2label, --max-seq-length (longer texts are truncated, longer QA

@@ -16,7 +16,7 @@ type QuestionInput = z.infer<typeof QuestionInput>;
 export const MAX_QA_WINDOWS = 64;
 
 export function questionAnsweringHead(context: HeadContext): ServingHead<QuestionInput, Record<string, never>> {
-  const task = context.task!;
+  const { task } = context;
   return {
     pipeline: 'question-answering',
     input: QuestionInput,

@@ -17,7 +17,7 @@ type TextInput = z.infer<typeof TextInput>;
 const NoParameters = z.strictObject({});
 
 export function sequenceHead(context: HeadContext): ServingHead<TextInput, Record<string, never>> {
-  const task = context.task!;
+  const { task } = context;
   return {
     pipeline: 'text-classification',
     input: TextInput,

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database, RunsTable } from '../schema.js';
-import type { Dialect } from '../connect.js';
+import { redactCredentials, type Dialect } from '../connect.js';
 import { NotFoundError, RunFinishedError, StoreInputError } from '../errors.js';
 import { LOG_STREAMS, type LogStream, type MetricPoint, type Params } from './types.js';
 
@@ -53,7 +53,8 @@ export function checkParams(params: Params): Params {
     const ok = value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
     if (!ok) throw new StoreInputError(`param ${key}: expected a string, finite number, boolean or null, got ${String(value)}`);
   }
-  return params;
+  // The store keeps no credential: a `store: postgres://user:pass@…` param is kept as `postgres://user:***@…`.
+  return Object.fromEntries(Object.entries(params).map(([key, value]) => [key, typeof value === 'string' ? redactCredentials(value) : value]));
 }
 
 export function checkPoints(points: MetricPoint[]): Required<MetricPoint>[] {

@@ -1,5 +1,6 @@
 // Captured output of a run: chunks of text numbered per run (seq 1, 2, …), per stream (stdout, stderr, log).
 import { StoreInputError } from '../errors.js';
+import { redactCredentials } from '../connect.js';
 import { checkCount, checkStream, lockRunningRun, type Db, type SqlContext } from './context.js';
 import { getRun } from './runs.js';
 import type { LogChunk, LogStream } from './types.js';
@@ -22,7 +23,7 @@ export async function writeLogs(trx: Db, runId: string, chunks: { stream: LogStr
     .where('id', '=', runId).returning('log_seq').executeTakeFirstOrThrow();
   const first = last - nonEmpty.length + 1;
   await trx.insertInto('run_logs').values(nonEmpty.map((c, i) => ({
-    run_id: runId, seq: first + i, stream: c.stream, text: c.text, wall_time: now,
+    run_id: runId, seq: first + i, stream: c.stream, text: redactCredentials(c.text), wall_time: now, // no credential kept
   }))).execute();
   return nonEmpty.map((_, i) => first + i);
 }

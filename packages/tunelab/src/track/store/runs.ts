@@ -6,6 +6,7 @@ import { NotFoundError, StoreInputError } from '../errors.js';
 import { INSERT_BATCH, checkName, checkParams, lockRunningRun, newId, type Db, type SqlContext } from './context.js';
 import { findExperiment, getOrCreateExperiment } from './experiments.js';
 import { chunks } from '../series.js';
+import { redactCredentials } from '../connect.js';
 import {
   displayStatus, type CreateRunInput, type FinalRunStatus, type Params, type Run, type RunFilter,
 } from './types.js';
@@ -35,7 +36,7 @@ export function runRow(id: string, experimentId: string, input: Omit<CreateRunIn
     name: input.name ?? id,
     status: 'running',
     params: JSON.stringify(params),
-    command: input.command ?? null,
+    command: input.command == null ? null : redactCredentials(input.command), // the store keeps no credential
     host: input.host === undefined ? hostname() : input.host,
     git_commit: input.gitCommit ?? null,
     started_at: now,

@@ -2,7 +2,8 @@
 // method is one line into the file of its concern; artifacts go through the file store (artifacts.ts).
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
-import type { Dialect } from '../connect.js';
+import { redactUrl, type Dialect } from '../connect.js';
+import { isConnectionLost } from './connection.js';
 import type { Store } from '../store.js';
 import type { SqlContext } from './context.js';
 import type {
@@ -147,22 +148,6 @@ export class SqlStore implements Store {
   requeueTrial(trialId: string, workerId: string, reason: string, options: { maxRetries: number }) {
     return this.retry(() => trials.requeueTrial(this.ctx, trialId, workerId, reason, options));
   }
-}
-
-/** PostgreSQL and socket errors that mean "the connection is gone", not "the statement is wrong". */
-export function isConnectionLost(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') {
-    // 08xxx: connection exceptions; 57P01-03: admin/crash shutdown, cannot connect now.
-    if (/^08|^57P0[123]$/.test(code)) return true;
-    if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(code)) return true;
-  }
-  return /Connection terminated|connection error and is not queryable|Client was closed and is not queryable/i.test(error.message);
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
 function sleep(ms: number): Promise<void> {

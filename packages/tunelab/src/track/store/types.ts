@@ -49,6 +49,13 @@ export function displayStatus(run: Pick<Run, 'status' | 'lastSeenAt'>, now = Dat
   return run.status === 'running' && now - run.lastSeenAt > graceMs ? 'lost' : run.status;
 }
 
+/** A run as the CLI and the dashboard show it: `status` is the display status (`lost` included). */
+export type ShownRun = Omit<Run, 'status'> & { status: DisplayStatus };
+
+export function showRun(run: Run, now = Date.now()): ShownRun {
+  return { ...run, status: displayStatus(run, now) };
+}
+
 export interface CreateRunInput {
   /** Experiment name; created when missing. */
   experiment: string;
