@@ -61,6 +61,12 @@ find "$staging" -type f \( -name '*.d.ts' -o -name '*.d.cts' -o -name '*.d.mts' 
   -o -name '*.markdown' -o -name 'CHANGELOG*' -o -name '.eslintrc*' -o -name 'tsconfig*.json' \) -delete
 find "$staging" -type d \( -name test -o -name tests -o -name __tests__ -o -name example -o -name examples \) \
   -not -path '*/node-addon-api/*' -prune -exec rm -rf {} +
+# export/'s browser side (transformers.js, onnxruntime-web, sharp) never runs there; onnxruntime-node keeps only its
+# linux-x64 CPU library (bench/serve-load.ts's peer). Unpruned they are over 400 MiB.
+rm -rf "$staging/@huggingface/transformers" "$staging/onnxruntime-web" "$staging/sharp" "$staging"/@img/sharp-*
+if [[ -d $staging/onnxruntime-node/bin ]]; then
+  find "$staging/onnxruntime-node/bin" -mindepth 3 -maxdepth 3 ! -path '*/linux/x64' -exec rm -rf {} +
+fi
 find "$staging" -type d -empty -delete
 
 # The workspace links, as npm makes them (run.sh recreates them in case links do not survive the transfer).

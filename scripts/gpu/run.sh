@@ -5,7 +5,7 @@
 #
 #   OUT=/some/folder bash scripts/gpu/run.sh
 #
-# Stages, in order: env, build, torch, models, train, nccl (and hf, hfpeer, profile, peers when named). Each logs to $OUT/<stage>.log and appends one JSON line
+# Stages, in order: env, build, torch, models, train, nccl (and hf, hfpeer, profile, peers, serve when named). Each logs to $OUT/<stage>.log and appends one JSON line
 # to $OUT/summary.jsonl; $OUT/summary.md is rewritten after every stage, so a run cut short still reports what ran.
 # Every command inside a stage is a `step` with its own timeout, clamped to the stage's budget and to the run's
 # deadline (TUNELAB_GPU_DEADLINE_S, default 525 s after start). No `set -e`: a failed step is recorded, and the
@@ -219,8 +219,15 @@ stage_nccl() {
   return $failed
 }
 
+# --- g. serve: bench/serve-load.ts on the machine's CPU cores (req/s, p50/p99; batched, unbatched, onnxruntime) --
+stage_serve() {
+  local args=(--threads 8 --repeats 3 --seconds 3)
+  [[ $DEVICE == cpu ]] && args=(--threads 1 --repeats 1 --seconds 1 --concurrency 1,8)   # rehearsal
+  step serve-load $(( STAGE_END - $(date +%s) - 5 )) $NODE_TS bench/serve-load.ts "${args[@]}"
+}
+
 # TUNELAB_GPU_STAGES picks the stages and their order (env first; all but env need build's addon).
-declare -A BUDGET=([env]=45 [build]=170 [torch]=55 [models]=50 [hf]=40 [train]=170 [hfpeer]=50 [profile]=110 [peers]=300 [nccl]=60)
+declare -A BUDGET=([env]=45 [build]=170 [torch]=55 [models]=50 [hf]=40 [train]=170 [hfpeer]=50 [profile]=110 [peers]=300 [nccl]=60 [serve]=230)
 for stage in ${TUNELAB_GPU_STAGES:-env build torch hf models train hfpeer nccl}; do
   run_stage "$stage" "${BUDGET[$stage]}"
   [[ $stage == env && -f $WORK/env.sh ]] && source "$WORK/env.sh"

@@ -13,6 +13,7 @@ export {
   TASKS, TASK_NAMES, prepareTaskData, preparePredictionData, loadModelForTask, metricForBest, readModelHead,
   type TaskName, type TaskSpec, type TaskData, type EvalSplit, type HeadKind,
 } from './tasks.js';
+export { fillMask, predictFillMask, type FillMaskCandidate, type FillMaskOptions } from './tasks/mlm.js';
 export * from './train/index.js';
 export { fineTuneOnRanks, type LaunchFlags } from './distributed/train-ranks.js';
 export { startRun, RunClient, ENV_RUN_ID, ENV_STORE, type StartRunOptions } from './track/client.js';

@@ -23,6 +23,8 @@ export const MODEL_OPTIONS: OptionTable = [
   ['--mlm-probability <x>', 'mlm/pretraining: share of tokens masked (default 0.15; 80 % [MASK], 10 % random, 10 % kept)'],
   ['--whole-word-masking', 'mlm/pretraining: mask all sub-tokens of a chosen word together'],
   ['--line-by-line', 'mlm: one example per non-empty line instead of texts joined into --max-seq-length blocks'],
+  ['--dataset-name <repo>', 'mlm: a Hub data set (parquet) instead of files, e.g. Salesforce/wikitext'],
+  ['--dataset-config-name <name>', 'mlm: its configuration, e.g. wikitext-2-raw-v1'],
   ['--device <device>', 'cpu | cuda | auto (default auto)'],
   ['--threads <n>', 'CPU threads for libtorch (default: all cores)'],
   ['--n-best-size <n>', 'squad: candidate starts/ends per window (default 20)'],

@@ -21,8 +21,8 @@ export type * from './heads.js';
 export { logging, type Verbosity } from './logging.js';
 export type { HubOptions, LoadingInfo } from './loading.js';
 export {
-  ACTIVATIONS, Dropout, Embedding, LayerNorm, Linear, Module, noDecayParameterNames, type ActivationName,
-  type StateDict,
+  ACTIVATIONS, Dropout, Embedding, fusedLinear, LayerNorm, Linear, Module, noDecayParameterNames, type ActivationName,
+  type ForwardOptions, type StateDict,
 } from './modules.js';
 export {
   PreTrainedModel, type EncoderInputs, type FromConfigOptions, type FromPretrainedOptions, type ModelConfig,

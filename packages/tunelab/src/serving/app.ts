@@ -55,15 +55,14 @@ const KNOWN_ROUTES = new Set(['/v1/predict', '/health', '/metrics']);
 export function createServingApp(options: ServingAppOptions): ServingApp {
   const { model } = options;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  let metrics: ServingMetrics | undefined;
+  const metrics = new ServingMetrics(() => batcher.queueDepth);
   const batcher = new DynamicBatcher({
     maxBatchSize: options.maxBatchSize ?? 32,
     maxWaitMs: options.maxWaitMs ?? 5,
     maxQueuedRows: options.maxQueuedRows ?? 1024,
     run: (features) => model.run(features),
-    onBatch: (rows) => metrics?.batch(rows),
+    onBatch: (rows) => metrics.batch(rows),
   });
-  metrics = new ServingMetrics(() => batcher.queueDepth);
   let inFlight = 0;
   let draining = false;
   let drained: (() => void) | null = null;
@@ -107,6 +106,9 @@ export function createServingApp(options: ServingAppOptions): ServingApp {
     metrics.predicted(answers.length);
     return c.json(request.single ? answers[0] : answers);
   });
+  app.all('/v1/predict', (c) => {
+    throw new HTTPException(405, { message: `${c.req.method} /v1/predict: use POST`, res: new Response(null, { status: 405, headers: { Allow: 'POST' } }) });
+  });
   app.all('/v1/*', notFound);
 
   const context: ServingContext = { info: model.info, requireToken };
@@ -116,7 +118,7 @@ export function createServingApp(options: ServingAppOptions): ServingApp {
     const { status, message, headers } = toHttpError(error instanceof QueueFullError ? unavailable(error.message) : error);
     if (status >= 500 && status !== 503) console.error('tunelab serve:', error);
     const response = c.json(errorBody(status, message), status);
-    for (const name of ['WWW-Authenticate', 'Retry-After']) {
+    for (const name of ['WWW-Authenticate', 'Retry-After', 'Allow']) {
       const value = headers?.get(name);
       if (value) response.headers.set(name, value);
     }

@@ -232,6 +232,7 @@ const FLAG_NAMES: Record<keyof TaskFlags, string> = {
   textColumn: '--text-column', textPairColumn: '--text-pair-column', labelColumn: '--label-column',
   docStride: '--doc-stride', validationMismatchedFile: '--validation-mismatched-file',
   mlmProbability: '--mlm-probability', wholeWordMasking: '--whole-word-masking', lineByLine: '--line-by-line',
+  datasetName: '--dataset-name', datasetConfigName: '--dataset-config-name',
 };
 const COLUMN_FLAGS: readonly (keyof TaskFlags)[] = ['textColumn', 'textPairColumn', 'labelColumn'];
 

@@ -12,7 +12,10 @@ import {
   type MlmFeatureSet, type TextChunks,
 } from '../data/mlm.js';
 import { nspFeatures } from '../data/mlm-nsp.js';
+import { readParquetShards } from '../data/parquet.js';
 import { readTable } from '../data/table.js';
+import { HubNotFoundError, HubOfflineError } from '../hub/errors.js';
+import { resolveDatasetFiles } from '../hub/resolve.js';
 import { AutoModelForMaskedLM, AutoModelForPreTraining, type AutoModelClass } from '../models/auto.js';
 import type { PreTrainedModel } from '../models/pretrained.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
@@ -38,7 +41,7 @@ export function mlmOptions(args: { mlmProbability?: number; wholeWordMasking?: b
 
 /** Eval masks come from this stream of the seed, apart from every training batch's. */
 const EVAL_STREAM_EPOCH = 1_000_000;
-const MLM_FLAGS = ['mlmProbability', 'wholeWordMasking', 'lineByLine', 'textColumn'] as const;
+const MLM_FLAGS = ['mlmProbability', 'wholeWordMasking', 'lineByLine', 'textColumn', 'datasetName', 'datasetConfigName'] as const;
 
 function maskingOf(tokenizer: Tokenizer, options: MlmOptions): MaskingOptions {
   if (!(options.mlmProbability > 0 && options.mlmProbability < 1)) {
@@ -72,10 +75,22 @@ function corpusChunks(file: string, textColumn: string | undefined): TextChunks 
 async function prepare(task: MlmTask | PretrainingTask, tokenizer: Tokenizer, options: DataOptions): Promise<TaskData> {
   const mlm = { ...MLM_DEFAULTS, ...options.mlm };
   const masking = maskingOf(tokenizer, mlm);
+  const corpusOptions = (maxSamples: number | undefined) => ({ maxSeqLength: options.maxSeqLength, lineByLine: mlm.lineByLine, maxSamples });
   const featuresOf = (file: string, maxSamples: number | undefined): Promise<MlmFeatureSet> => task === 'pretraining'
     ? nspFeatures(tokenizer, file, { maxSeqLength: options.maxSeqLength, seed: mlm.seed, maxSamples })
-    : mlmFeatures(tokenizer, corpusChunks(file, options.textColumn), file,
-      { maxSeqLength: options.maxSeqLength, lineByLine: mlm.lineByLine, maxSamples });
+    : mlmFeatures(tokenizer, corpusChunks(file, options.textColumn), file, corpusOptions(maxSamples));
+  if (options.datasetName !== undefined) {
+    if (options.trainFile !== undefined || options.validationFile !== undefined) {
+      throw new TaskConfigError('--dataset-name and --train-file/--validation-file conflict: give the data set or files');
+    }
+    const hub = await hubSplits(options.datasetName, options.datasetConfigName, options.textColumn ?? 'text', options.withTrain);
+    const train = hub.train ? await mlmFeatures(tokenizer, hub.train.chunks, hub.train.source, corpusOptions(options.maxTrainSamples)) : null;
+    const validation = hub.validation
+      ? mlmSplit(task, 'validation', await mlmFeatures(tokenizer, hub.validation.chunks, hub.validation.source,
+        corpusOptions(options.maxEvalSamples)), masking, mlm.seed)
+      : null;
+    return withMasking(train, validation ? [validation] : [], null, masking, mlm.seed);
+  }
   if (options.withTrain && !options.trainFile) {
     throw new DataError(`--task ${task}`, task === 'pretraining'
       ? 'needs --train-file (plain text: one sentence per line, documents separated by blank lines)'
@@ -85,14 +100,44 @@ async function prepare(task: MlmTask | PretrainingTask, tokenizer: Tokenizer, op
   const split = async (name: string, file: string | undefined): Promise<EvalSplit | null> =>
     file ? mlmSplit(task, name, await featuresOf(file, options.maxEvalSamples), masking, mlm.seed) : null;
   const validation = await split('validation', options.validationFile);
+  return withMasking(train, validation ? [validation] : [], await split('test', options.testFile), masking, mlm.seed);
+}
+
+function withMasking(train: MlmFeatureSet | null, evalSplits: EvalSplit[], testSplit: EvalSplit | null,
+  masking: MaskingOptions, seed: number): TaskData {
   return {
     labels: { names: [] },
     train,
     trainTransform: train ? (batches, epoch, rank) => batches.map((batch, i) =>
-      masked(batch, train, masking, maskingRng(mlm.seed, epoch, i, rank))) : undefined,
-    evalSplits: validation ? [validation] : [],
-    testSplit: await split('test', options.testFile),
+      masked(batch, train, masking, maskingRng(seed, epoch, i, rank))) : undefined,
+    evalSplits, testSplit,
   };
+}
+
+interface HubText { chunks: TextChunks; source: string }
+
+/** The train split (when training) and the validation split (when the data set has one) of a Hub data set. */
+async function hubSplits(name: string, config: string | undefined, column: string, withTrain: boolean):
+  Promise<{ train: HubText | null; validation: HubText | null }> {
+  const read = async (split: string): Promise<HubText> => {
+    const rows = await readParquetShards(await resolveDatasetFiles(name, { config, split }));
+    const source = `${name}${config ? `/${config}` : ''}/${split}`;
+    const texts = rows.map(({ row, where }) => {
+      const value = row[column];
+      if (typeof value !== 'string') {
+        throw new DataError(where, `no text in column "${column}" (columns: ${Object.keys(row).join(', ')}); use --text-column`);
+      }
+      return { text: value, where };
+    });
+    return { chunks: memoryChunks(texts), source };
+  };
+  const train = withTrain ? await read('train') : null;
+  // run_mlm evaluates on the validation split when the data set has one.
+  const validation = await read('validation').catch((err: unknown) => {
+    if (err instanceof HubNotFoundError || err instanceof HubOfflineError) return null;
+    throw err;
+  });
+  return { train, validation };
 }
 
 /** An evaluation split masked once from the seed: every evaluation scores the same masked tokens. */

@@ -62,6 +62,9 @@ export interface DataOptions {
   qa: QaScoring;
   /** mlm / pretraining: masking and grouping (run_mlm's flags). */
   mlm?: MlmOptions;
+  /** mlm: a Hub data set (run_mlm's --dataset_name / --dataset_config_name) instead of files. */
+  datasetName?: string;
+  datasetConfigName?: string;
 }
 
 /** run_mlm's data flags. */
@@ -135,6 +138,8 @@ export interface TaskFlags {
   mlmProbability?: number;
   wholeWordMasking?: boolean;
   lineByLine?: boolean;
+  datasetName?: string;
+  datasetConfigName?: string;
 }
 
 /** What config.json says about a model's head: its architecture and labels. */

@@ -162,13 +162,14 @@ export class RunClient {
     let failure: unknown;
     // In the write chain, so no replay of the journal runs meanwhile.
     this.pendingFlush = this.pendingFlush.then(async () => {
+      const startedAt = Date.now();
       if (this.outageSince === null && !this.journal.pending) {
         try {
           artifacts = await this.store.logArtifact(this.id, path, name);
           return;
         } catch (error) {
           if (isPermanent(error)) { failure = error; return; }
-          this.failed(error);
+          this.failed(error, startedAt);
         }
       }
       this.journal.append([{ type: 'artifact', path, ...(name !== undefined ? { name } : {}) }]);
@@ -210,12 +211,13 @@ export class RunClient {
       for (;;) {
         if (this.outageSince === null && !this.journal.pending) {
           if (!this.options.ownsRun) return;
+          const startedAt = Date.now();
           try {
             await this.store.setRunStatus(this.id, status, { reason: end.reason });
             return;
           } catch (error) {
             if (isPermanent(error)) throw error;
-            this.failed(error);
+            this.failed(error, startedAt);
           }
         }
         if (this.outageSince !== null && Date.now() - this.outageSince >= this.settings.spillAfterMs) break;
@@ -243,6 +245,7 @@ export class RunClient {
     this.params = {};
     this.logs = [];
     this.writing = true;
+    const startedAt = Date.now();
     try {
       const replayed = await this.journal.replay(this.store);
       if (Object.keys(params).length > 0) await this.store.logParams(this.id, params);
@@ -267,17 +270,20 @@ export class RunClient {
         this.params = {};
         this.logs = [];
       } else {
-        this.failed(error);
+        this.failed(error, startedAt);
       }
     } finally {
       this.writing = false;
     }
   }
 
-  /** A transient failure: back off, and past the limit move the buffer to the journal. */
-  private failed(error: unknown): void {
+  /**
+   * A transient failure of an attempt begun at `startedAt` (the outage counts from there: a SQLite writer may have
+   * waited busy_timeout before failing): back off, and past the limits move the buffer to the journal.
+   */
+  private failed(error: unknown, startedAt: number): void {
     const now = Date.now();
-    this.outageSince ??= now;
+    this.outageSince ??= startedAt;
     this.failures++;
     this.retryAt = now + Math.min(this.settings.maxRetryDelayMs, this.settings.retryDelayMs * 2 ** (this.failures - 1));
     const why = error instanceof Error ? error.message : String(error);

@@ -10,13 +10,14 @@
 //   - metric series are append-only: a step reported twice keeps both points; every point gets the run's next
 //     sequence number (1, 2, … in commit order), so a reader that remembers the last seq misses nothing;
 //   - times are epoch milliseconds; NaN metric values round-trip;
-//   - a running run is `lost` (displayStatus) once unseen for RUN_LOST_AFTER_MS: the tracker touches it every
-//     RUN_HEARTBEAT_MS, and every write counts as a sign of life;
+//   - a running run is `lost` (displayStatus) once unseen for RUN_LOST_AFTER_MS: every write counts as a sign of
+//     life, and a run client that wrote nothing for RUN_HEARTBEAT_MS touches it (touchRun);
 //   - trials move queued → running → completed | terminated | failed; a running trial belongs to exactly one
 //     worker (its lease, kept alive by heartbeat); every write for a trial names the worker and is ignored
 //     (returns false) once the lease is lost, so a presumed-dead worker can never overwrite its successor;
-//   - the database connection may drop (PostgreSQL restart, pg_terminate_backend): a call in flight then rejects
-//     with the driver's error, the store stays usable, and the next call reconnects. It never crashes the process.
+//   - the database connection may drop (PostgreSQL restart, pg_terminate_backend): a call cut off runs again, whole,
+//     on a new connection, with backoff, for `reconnectForMs`; only then does it reject with the driver's error.
+//     The store stays usable, and a dropped connection never crashes the process.
 import { connect, resolveStoreTarget, type Dialect } from './connect.js';
 import { SqlStore, type ReconnectOptions } from './store/sql-store.js';
 import type {

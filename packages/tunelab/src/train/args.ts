@@ -42,9 +42,11 @@ const commonFields = {
   nullScoreDiffThreshold: numeric(z.number()).default(0),
   json: z.boolean().default(false),
   threads: positiveInt.optional(),
-  mlmProbability: z.coerce.number().gt(0).lt(1).optional(),
+  mlmProbability: numeric(z.number().gt(0).lt(1)).optional(),
   wholeWordMasking: z.boolean().optional(),
   lineByLine: z.boolean().optional(),
+  datasetName: z.string().min(1).optional(),
+  datasetConfigName: z.string().min(1).optional(),
 };
 
 export const TrainArgsSchema = z.strictObject({

@@ -28,3 +28,5 @@ export { metricsTable } from '../format.js';
 export { openTracker, type Tracker, type TrackingOptions } from './tracking.js';
 export { runDemo, type DemoOptions } from './demo.js';
 export { TrainConfigError, TrainInputError } from './errors.js';
+export { formatProfile, PROFILE_FILE, PROFILE_PARTS, type ProfilePart, type ProfileRow, type TrainingProfile } from './profile.js';
+export { CUDA_GRAPH_MODES, defaultPadToMultipleOf, resolveCudaGraphs, type CudaGraphMode } from './cuda-graphs.js';

@@ -6,7 +6,7 @@ import { join, relative, resolve } from 'node:path';
 import { ENV_RUN_ID, RunClient, startRun } from '../track/client.js';
 import { redactUrl, resolveStoreTarget } from '../track/connect.js';
 import { formatProtocolLine } from '../track/protocol.js';
-import { NotFoundError, RUN_HEARTBEAT_MS, openStore, type Params, type Store } from '../track/store.js';
+import { NotFoundError, openStore, type Params, type Store } from '../track/store.js';
 import { writeJsonAtomic } from './output.js';
 import type { LogEntry } from './checkpoint.js';
 
@@ -99,19 +99,14 @@ function recordedRunId(outputDir: string): string | null {
 
 class StoreTracker implements Tracker {
   readonly runId: string;
-  private readonly heartbeat: NodeJS.Timeout | undefined;
 
   /**
-   * `own.store`: the store this tracker opened for its own run (closed by finish), touched every RUN_HEARTBEAT_MS
-   * so that a run whose process died shows as lost. `own.lastSteps`: per metric, steps already stored (resume).
+   * `own.store`: the store this tracker opened for its own run (closed by finish; the client's flushes keep the
+   * run's heartbeat). `own.lastSteps`: per metric, the last step already stored (a resumed run).
    */
   constructor(private readonly client: RunClient, readonly description: string, private readonly keepsOutput: boolean,
     private readonly own: { store: Store; lastSteps?: Map<string, number> } | null = null) {
     this.runId = client.id;
-    if (own) {
-      this.heartbeat = setInterval(() => { void own.store.touchRun(this.runId).catch(() => undefined); }, RUN_HEARTBEAT_MS);
-      this.heartbeat.unref();
-    }
   }
 
   logText(text: string): void {
@@ -144,7 +139,6 @@ class StoreTracker implements Tracker {
   }
 
   async finish(status: 'completed' | 'failed' | 'terminated', reason?: string): Promise<void> {
-    clearInterval(this.heartbeat);
     try {
       await this.client.endRun(status, reason);
     } finally {

@@ -356,9 +356,9 @@ function agreedStopReason(local: string | null, distributed: Distributed | undef
 }
 
 /**
- * Records a new best and counts evaluations without one (early stopping's patience). Better = a strictly better
- * metric; on a tie, a strictly lower eval_loss (accuracy 1.0 at loss 0.24 and at 0.02: the second wins); on a tie of
- * both, the earlier evaluation stays.
+ * Records a new best: a strictly better metric; on a tie, a strictly lower eval_loss (accuracy 1.0 at loss 0.24 and
+ * at 0.02: the second wins); on a tie of both, the earlier evaluation stays. Early stopping's patience counts, as HF's
+ * EarlyStoppingCallback, evaluations without a strictly better metric: a plateau broken only by the loss still stops.
  */
 function updateBest(state: TrainerState, metrics: Record<string, number>, opts: TrainerOptions): boolean {
   const { name, greaterIsBetter } = opts.metricForBest;
@@ -368,13 +368,10 @@ function updateBest(state: TrainerState, metrics: Record<string, number>, opts: 
   }
   const loss = name === 'eval_loss' ? undefined : metrics.eval_loss; // the tie-breaker, when it is not the metric
   const candidate: BestMetric = { metric: name, value, step: state.globalStep, ...(loss === undefined ? {} : { loss }) };
+  const improved = !Number.isNaN(value) && (state.best === null || value !== state.best.value);
   const better = isBetterEvaluation(candidate, state.best, greaterIsBetter);
-  if (better) {
-    state.best = candidate;
-    state.evalsWithoutImprovement = 0;
-  } else {
-    state.evalsWithoutImprovement += 1;
-  }
+  state.evalsWithoutImprovement = better && improved ? 0 : state.evalsWithoutImprovement + 1;
+  if (better) state.best = candidate;
   return better;
 }
 

@@ -24,11 +24,18 @@ export function tempDir(prefix = 'tunelab-export-'): string {
   return dir;
 }
 
-/** Small configs of every architecture (ELECTRA with embeddings narrower than its hidden size, so projected). */
+/**
+ * Small configs of every architecture (XLM-R is RoBERTa's network under its own class names; ELECTRA with embeddings
+ * narrower than its hidden size, so projected).
+ */
 export const TINY_CONFIGS: Record<string, Record<string, unknown>> = {
   bert: { vocab_size: 120, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 48, max_position_embeddings: 40 },
   roberta: {
     vocab_size: 120, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 48,
+    max_position_embeddings: 42, type_vocab_size: 1, pad_token_id: 1, layer_norm_eps: 1e-5,
+  },
+  'xlm-roberta': {
+    vocab_size: 120, hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 4, intermediate_size: 48,
     max_position_embeddings: 42, type_vocab_size: 1, pad_token_id: 1, layer_norm_eps: 1e-5,
   },
   distilbert: { vocab_size: 120, dim: 32, n_layers: 2, n_heads: 4, hidden_dim: 48, max_position_embeddings: 40 },

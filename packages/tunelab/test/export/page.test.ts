@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { AutoModelForSequenceClassification } from '../../src/models/auto.js';
+import { AutoModelForSequenceClassification, AutoModelForTokenClassification } from '../../src/models/auto.js';
 import { createServingApp } from '../../src/serving/app.js';
 import { loadServingModel } from '../../src/serving/model.js';
 import { startServing, type RunningServing } from '../../src/serving/serve.js';
@@ -40,11 +40,10 @@ before(async () => {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  // Offline: any request that is not for the local server fails (and is recorded).
-  const local = new URL(server.url).host;
+  // Offline: any request that is not for a local server fails (and is recorded).
   await context.route('**/*', (route) => {
     const url = new URL(route.request().url());
-    if (url.host === local) return route.continue();
+    if (url.hostname === '127.0.0.1') return route.continue();
     offsite.push(url.href);
     return route.abort();
   });
@@ -98,6 +97,22 @@ test('chromium runs the exported model in the page: a typed pair gets the label 
   assert.equal(await page.locator('#scores tbody tr').count(), 3);
   assert.deepEqual(offsite, [], 'the page fetched nothing from outside the local server');
   assert.deepEqual(pageErrors, []);
+});
+
+test('a server with another pipeline (token classification) gets a message, not a broken page', async () => {
+  const tokenServer = await startServing({
+    modelDir: tinyModelWithTokenizer(AutoModelForTokenClassification, { num_labels: 3 }), port: 0, device: 'cpu',
+  });
+  try {
+    const other = await context.newPage();
+    await other.goto(`${tokenServer.url}/demo/`);
+    await other.waitForSelector('#status.error');
+    assert.match(await other.locator('#status').innerText(), /classifies text; the served model is a token-classification model/);
+    assert.equal(await other.locator('#classify').isDisabled(), true);
+    await other.close();
+  } finally {
+    await tokenServer.close();
+  }
 });
 
 describe('the page\'s files', () => {

@@ -73,8 +73,10 @@ test('a huge text is truncated to max_seq_length (as predict), not refused', asy
   assert.deepEqual(answer, await predictRecord(dir, { text }));
 });
 
-test('refused: wrong method, unknown paths and path traversal (404, JSON)', async () => {
-  await refused(await serving.get('/v1/predict'), 404, /no such endpoint/);
+test('refused: wrong method (405), unknown paths and path traversal (404, JSON)', async () => {
+  const get = await serving.get('/v1/predict');
+  assert.equal(get.headers.get('Allow'), 'POST');
+  await refused(get, 405, /GET \/v1\/predict: use POST/);
   await refused(await serving.post({ text: 'a' }, { path: '/v1/predict/../../etc/passwd' }), 404, /no such endpoint/);
   for (const path of ['/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2fetc%2fpasswd', '/v1/predict%2f..%2f..%2fetc%2fpasswd', '/static/../../../../etc/shadow']) {
     const response = await serving.get(path);

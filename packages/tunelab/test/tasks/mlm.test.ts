@@ -2,10 +2,12 @@
 // saved masked-LM folder (HF names, tied decoder) reloads and round-trips, eval without --task reproduces the
 // training's final evaluation, fill-mask prints HF's pipeline records, bad corpora are refused with one line.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
 import * as torch from '@tunelab/torch';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { AutoModelForMaskedLM } from '../../src/models/auto.js';
 import { logging } from '../../src/models/logging.js';
 import { AutoTokenizer } from '../../src/tokenizers/auto.js';
@@ -170,4 +172,37 @@ test('mlm: SIGKILL + --resume ends bit-identical to the uninterrupted run (masks
   }
   const metrics = (out: string) => Object.fromEntries(Object.entries(readJson(join(out, 'metrics.json'))).filter(([k]) => k.startsWith('eval_')));
   assert.deepEqual(metrics(interrupted), metrics(reference));
+});
+
+test('mlm from a Hub data set (--dataset-name/--dataset-config-name), read offline from the cache', async () => {
+  const cache = tempDir('tunelab-hf-cache-');
+  const repo = join(cache, 'datasets--Salesforce--wikitext');
+  const COMMIT = 'd'.repeat(40);
+  const put = (filename: string, texts: string[]) => {
+    const content = Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'text', data: texts, type: 'STRING' }] }));
+    const blob = createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+    mkdirSync(join(repo, 'blobs'), { recursive: true });
+    writeFileSync(join(repo, 'blobs', blob), content);
+    const pointer = join(repo, 'snapshots', COMMIT, filename);
+    mkdirSync(dirname(pointer), { recursive: true });
+    symlinkSync(relative(dirname(pointer), join(repo, 'blobs', blob)), pointer);
+    mkdirSync(join(repo, 'refs'), { recursive: true });
+    writeFileSync(join(repo, 'refs', 'main'), COMMIT);
+  };
+  const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n');
+  put('wikitext-2-raw-v1/train-00000-of-00001.parquet', ['', ...lines(train)]);
+  put('wikitext-2-raw-v1/validation-00000-of-00001.parquet', lines(validation));
+  const out = join(dir, 'hub-mlm');
+  const result = await runCli(['train', '--model', model, '--task', 'mlm', ...TINY, '--dataset-name', 'Salesforce/wikitext',
+    '--dataset-config-name', 'wikitext-2-raw-v1', '--max-seq-length', '32', '--batch-size', '8', '--max-steps', '2',
+    '--output-dir', out], { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' });
+  assert.equal(result.code, 0, result.stderr);
+  const metrics = readJson(join(out, 'metrics.json')) as Record<string, number>;
+  assert.ok(Number.isFinite(metrics.eval_perplexity), 'the validation split was evaluated');
+  const wrongColumn = await runCli(['train', '--model', model, '--task', 'mlm', ...TINY, '--dataset-name', 'Salesforce/wikitext',
+    '--dataset-config-name', 'wikitext-2-raw-v1', '--text-column', 'body', '--output-dir', join(dir, 'never-hub')],
+  { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' });
+  assert.equal(wrongColumn.code, 2);
+  assert.match(wrongColumn.stderr, /^error: .*train-00000-of-00001\.parquet: row 0: no text in column "body" \(columns: text\); use --text-column\n$/);
+  assert.equal(existsSync(join(dir, 'never-hub')), false);
 });

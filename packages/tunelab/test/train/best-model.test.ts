@@ -40,6 +40,14 @@ test('ties on the metric go to the lower eval_loss, then to the earlier step', a
   assert.deepEqual(result.state.best, { metric: 'eval_accuracy', value: 1, step: 3, loss: 0.02 });
 });
 
+test('early stopping counts evaluations without a better metric (HF), though the loss still picks the best', async () => {
+  const plateau = [0.5, 0.4, 0.3, 0.2].map((loss) => ({ eval_accuracy: 0.5, eval_loss: loss }));
+  const { result } = await scriptedRun(plateau, { earlyStoppingPatience: 2 });
+  assert.equal(result.stoppedEarly, true);
+  assert.equal(result.state.globalStep, 3);
+  assert.deepEqual(result.state.best, { metric: 'eval_accuracy', value: 0.5, step: 3, loss: 0.3 });
+});
+
 test('load_best_model_at_end off (the default): the model keeps the last step\'s weights', async () => {
   const { result, model, outputDir, stepWeights } = await scriptedRun(ACCURACY_TIES, {});
   assert.equal(result.loadedBest, null);

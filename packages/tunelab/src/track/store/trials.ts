@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type { Selectable } from 'kysely';
 import type { TrialsTable } from '../schema.js';
 import { NotFoundError } from '../errors.js';
+import { redactCredentials } from '../connect.js';
 import { checkParams, checkPoints, newId, type Db, type SqlContext } from './context.js';
 import { finishRunRow, getRun, runRow, writeParams } from './runs.js';
 import { writeMetrics } from './metrics.js';
@@ -80,7 +81,7 @@ export async function setTrialProcess(ctx: SqlContext, trialId: string, workerId
     const trial = await ownedTrial(ctx, trx, trialId, workerId);
     if (!trial) return false;
     await trx.updateTable('trials').set({ pid: process.pid, gpu: process.gpu }).where('id', '=', trialId).execute();
-    await trx.updateTable('runs').set({ command: process.command }).where('id', '=', trial.run_id!).execute();
+    await trx.updateTable('runs').set({ command: redactCredentials(process.command) }).where('id', '=', trial.run_id!).execute();
     return true;
   });
 }
