@@ -9,7 +9,7 @@
 //
 // Prints dev accuracy and F1 per seed, their mean and spread (sample standard deviation), and the time taken.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,12 +34,14 @@ const common = ['--threads', flags.threads, '--precision', flags.precision, '--n
   '--save-every', '1000000', '--json'];
 
 function tsvColumns(file: string, columns: number[]): string[] {
+  if (!existsSync(file)) return []; // a GPU machine carries only part of ../shared (scripts/gpu/prepare.sh)
   const lines = readFileSync(file, 'utf8').replace(/^\uFEFF/, '').split('\n').slice(1);
   return lines.flatMap((line) => { const cells = line.split('\t'); return columns.map((c) => cells[c]); })
     .filter((text): text is string => text !== undefined && text.trim() !== '');
 }
 
 function squadContexts(file: string): string[] {
+  if (!existsSync(file)) return [];
   const json = JSON.parse(readFileSync(file, 'utf8')) as { data: { paragraphs: { context: string }[] }[] };
   return json.data.flatMap((article) => article.paragraphs.map((p) => p.context.replace(/\s+/g, ' ')));
 }
@@ -54,6 +56,7 @@ function corpusLines(): string[] {
     ...squadContexts(join(DATA, 'squad/sample-v1.1.json')), ...squadContexts(join(DATA, 'squad/sample-v2.0.json')),
   ];
 }
+const sources = ['glue/SST-2/train.tsv', 'glue/MRPC/train.tsv', 'glue/STS-B/train.tsv', 'squad/sample-v1.1.json', 'squad/sample-v2.0.json'];
 
 function cli(args: string[]): { metrics: Record<string, number>; seconds: number } {
   const start = performance.now();
@@ -83,6 +86,7 @@ writeFileSync(join(modelDir, 'config.json'), JSON.stringify({
   max_position_embeddings: 128, type_vocab_size: 2, hidden_act: 'gelu', hidden_dropout_prob: 0.1,
   attention_probs_dropout_prob: 0.1, layer_norm_eps: 1e-12, initializer_range: 0.02, pad_token_id: 0,
 }));
+console.log(`unlabelled text from ${sources.filter((s) => existsSync(join(DATA, s))).join(', ')}`);
 console.log(`corpus: ${lines.length} lines, ${(readFileSync(corpus).length / 1e6).toFixed(1)} MB; WordPiece vocabulary ${vocab.length}; ` +
   `BERT ${flags.layers} layers, hidden ${hidden}`);
 

@@ -226,8 +226,14 @@ stage_serve() {
   step serve-load $(( STAGE_END - $(date +%s) - 5 )) $NODE_TS bench/serve-load.ts "${args[@]}"
 }
 
+# --- h. pretrain: bench/pretrain-gain.ts (MLM pre-training then MRPC fine-tuning vs from scratch; T8's demo) -------
+stage_pretrain() {
+  step pretrain-gain $(( STAGE_END - $(date +%s) - 5 )) $NODE_TS bench/pretrain-gain.ts --threads 8 \
+    --pretrain-steps 3000 --hidden 256 --layers 4 --max-seq-length 128 --epochs 3 --seeds 1,2,3
+}
+
 # TUNELAB_GPU_STAGES picks the stages and their order (env first; all but env need build's addon).
-declare -A BUDGET=([env]=45 [build]=170 [torch]=55 [models]=50 [hf]=40 [train]=170 [hfpeer]=50 [profile]=110 [peers]=300 [nccl]=60 [serve]=230)
+declare -A BUDGET=([env]=45 [build]=170 [torch]=55 [models]=50 [hf]=40 [train]=170 [hfpeer]=50 [profile]=110 [peers]=300 [nccl]=60 [serve]=230 [pretrain]=300)
 for stage in ${TUNELAB_GPU_STAGES:-env build torch hf models train hfpeer nccl}; do
   run_stage "$stage" "${BUDGET[$stage]}"
   [[ $stage == env && -f $WORK/env.sh ]] && source "$WORK/env.sh"

@@ -27,9 +27,11 @@ const CONTENT_TYPES: Record<string, string> = {
 /** The page's own files, found from this module (src/export or dist/export) in the source tree. */
 const PAGE_DIR = fileURLToPath(new URL('../../src/export/page/', import.meta.url));
 const require = createRequire(import.meta.url);
-/** dist/ of each package: transformers.min.js bundles onnxruntime-web's JavaScript, which loads the wasm files. */
-const TRANSFORMERS_DIST = dirname(require.resolve('@huggingface/transformers'));
-const ORT_DIST = dirname(require.resolve('onnxruntime-web'));
+/**
+ * dist/ of each package: transformers.min.js bundles onnxruntime-web's JavaScript, which loads the wasm files.
+ * Resolved on first use, so a server whose install leaves the browser packages out still starts.
+ */
+const distOf = (pkg: '@huggingface/transformers' | 'onnxruntime-web') => dirname(require.resolve(pkg));
 /** The runtime transformers.js picks for browsers with or without WebGPU (its default, from its own CDN otherwise). */
 const ORT_RUNTIME = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
 
@@ -53,12 +55,12 @@ function pageFiles(info: ServingModelInfo): Map<string, Source> {
   const files = new Map<string, Source>([
     [`${PAGE_PREFIX}/`, once(() => read(join(PAGE_DIR, 'index.html')))],
     [`${PAGE_PREFIX}/app.js`, once(() => read(join(PAGE_DIR, 'app.js')))],
-    [`${PAGE_PREFIX}/transformers.min.js`, once(() => read(join(TRANSFORMERS_DIST, 'transformers.min.js')))],
+    [`${PAGE_PREFIX}/transformers.min.js`, once(() => read(join(distOf('@huggingface/transformers'), 'transformers.min.js')))],
     [`${PAGE_PREFIX}/settings.json`, once(() => new TextEncoder().encode(JSON.stringify({
       pipeline: info.pipeline, labels: info.labels, max_seq_length: info.maxSeqLength,
     })))],
   ]);
-  for (const name of ORT_RUNTIME) files.set(`${PAGE_PREFIX}/ort/${name}`, once(() => read(join(ORT_DIST, name))));
+  for (const name of ORT_RUNTIME) files.set(`${PAGE_PREFIX}/ort/${name}`, once(() => read(join(distOf('onnxruntime-web'), name))));
   const exported = once(() => exportToMemory(info.modelDir));
   for (const name of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'onnx/model.onnx']) {
     files.set(`${PAGE_PREFIX}/model/${name}`, async () => {

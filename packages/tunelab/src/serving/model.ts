@@ -4,7 +4,7 @@ import * as torch from '@tunelab/torch';
 import { collate } from '../data/collate.js';
 import type { Feature } from '../data/features.js';
 import {
-  TASKS, TASK_NAMES, TaskConfigError, checkModelHead, headOutputs, isFillMaskTask, isTaskName, loadModelForTask, predictionTask,
+  TASKS, TASK_NAMES, TaskConfigError, checkModelHead, headOutputs, isMaskedLmTask, isTaskName, loadModelForTask, predictionTask,
   readModelHead, type TaskName,
 } from '../tasks.js';
 import { AutoTokenizer } from '../tokenizers/auto.js';
@@ -96,7 +96,7 @@ export async function loadServingModel(options: ServingModelOptions): Promise<Se
 }
 
 function headFor(context: HeadContext): AnyServingHead {
-  if (isFillMaskTask(context.task)) return checkedHead(fillMaskHead(context));
+  if (isMaskedLmTask(context.task)) return checkedHead(fillMaskHead(context));
   const kind = TASKS[context.task].head;
   if (kind === 'question-answering') return checkedHead(questionAnsweringHead(context));
   if (kind === 'token-classification') return checkedHead(tokenClassificationHead(context));

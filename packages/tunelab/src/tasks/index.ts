@@ -93,8 +93,8 @@ export async function predictionTask(task: string | undefined, model: string, da
   return (await readModelHead(model)).head === 'pretraining' ? 'pretraining' : 'mlm';
 }
 
-/** Tasks whose predictions are fill-mask candidates rather than scored examples. */
-export function isFillMaskTask(task: TaskName): boolean {
+/** Masked-LM tasks (mlm, pretraining): their predictions are fill-mask candidates, their data is masked text. */
+export function isMaskedLmTask(task: TaskName): boolean {
   const head = familyOf(task).head;
   return head === 'masked-lm' || head === 'pretraining';
 }

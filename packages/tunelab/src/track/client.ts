@@ -85,6 +85,7 @@ export class RunClient {
   private spilled = false;
   /** An attempt is writing (it may be replaying the journal): only it may touch the journal or the buffer's head. */
   private writing = false;
+  private backgroundQueued = false;
   private lastWrite = Date.now();
   private ended = false;
   private readonly timer: NodeJS.Timeout;
@@ -232,8 +233,14 @@ export class RunClient {
     }
   }
 
+  /** Queues one background attempt (at most one waits at a time: logging 10k points/s must not queue 10k). */
   private async flushInBackground(): Promise<void> {
-    this.pendingFlush = this.pendingFlush.then(() => this.writeBuffered(false));
+    if (this.backgroundQueued) return;
+    this.backgroundQueued = true;
+    this.pendingFlush = this.pendingFlush.then(() => {
+      this.backgroundQueued = false;
+      return this.writeBuffered(false);
+    });
     await this.pendingFlush;
   }
 

@@ -32,7 +32,7 @@ export const DEFAULT_DB_FILE = 'tunelab.db';
  */
 export function redactCredentials(text: string): string {
   return text
-    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]*@/gi, '$1:***@')
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s/]*@/gi, '$1:***@') // up to the last @ of the authority
     .replace(/([?&]password=)[^&\s]*/gi, '$1***');
 }
 
@@ -57,7 +57,7 @@ export function resolveStoreTarget(url?: string, env: NodeJS.ProcessEnv = proces
   let path = given;
   if (given.startsWith('sqlite:')) path = given.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
   else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(given)) {
-    throw new StoreInputError(`--store ${given}: unsupported scheme (use postgres://…, sqlite:<file> or a file path)`);
+    throw new StoreInputError(`--store ${redactUrl(given)}: unsupported scheme (use postgres://…, sqlite:<file> or a file path)`);
   }
   if (path === '') throw new StoreInputError(`--store ${given}: empty SQLite path`);
   let file = resolve(path);

@@ -5,7 +5,7 @@ import * as torch from '@tunelab/torch';
 import type { PreTrainedModel } from '../models/pretrained.js';
 import {
   TASKS, checkModelHead, headOutputs, checkTaskFlags, loadModelForTask, prepareTaskData, preparePredictionData,
-  prepareTextPrediction, readModelHead, isFillMaskTask,
+  prepareTextPrediction, readModelHead, isMaskedLmTask,
   splitBatches, type EvalSplit, type ModelHeadInfo, type TaskName,
 } from '../tasks.js';
 import { mlmOptions, predictFillMask } from '../tasks/mlm.js';
@@ -167,7 +167,7 @@ export async function predictWithSavedModel(args: PredictArgs, hooks: InferenceH
     const docStride = args.docStride ?? 128;
     const inline = args.input === undefined;
     if (inline) for (const warning of inlineInputWarnings(args)) hooks.onWarning?.(warning);
-    if (isFillMaskTask(args.task)) {
+    if (isMaskedLmTask(args.task)) {
       const records = await predictFillMask(session.model, session.tokenizer,
         { text: args.text, file: args.input, textColumn: args.textColumn }, { topK: args.topK, maxSeqLength });
       return writePredictionRecords(args, records, {}, session.settings);

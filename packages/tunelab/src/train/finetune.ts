@@ -9,7 +9,7 @@ import * as torch from '@tunelab/torch';
 import { trainBatches } from '../data/collate.js';
 import type { PreTrainedModel } from '../models/pretrained.js';
 import {
-  TASKS, checkModelHead, checkTaskFlags, loadModelForTask, metricForBest, prepareTaskData, readModelHead,
+  TASKS, checkModelHead, checkTaskFlags, isMaskedLmTask, loadModelForTask, metricForBest, prepareTaskData, readModelHead,
 } from '../tasks.js';
 import { mlmOptions } from '../tasks/mlm.js';
 import { AutoConfig } from '../models/auto.js';
@@ -252,6 +252,8 @@ function resumeKey(args: TrainArgs): ResumeKey {
     maxSeqLength: args.maxSeqLength ?? null, docStride: args.docStride ?? null, batchSize: args.batchSize,
     gradAccum: args.gradAccum, seed: args.seed, groupByLength: args.groupByLength, lr: args.lr, scheduler: args.scheduler, warmupSteps: args.warmupSteps ?? null,
     warmupRatio: args.warmupRatio ?? null, weightDecay: args.weightDecay, precision: args.precision,
+    // masked LM: the masks (drawn from the seed) and the blocks depend on these too
+    ...(isMaskedLmTask(args.task) ? { ...mlmOptions(args), datasetName: args.datasetName ?? null } : {}),
   };
 }
 

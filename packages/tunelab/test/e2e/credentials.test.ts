@@ -19,6 +19,7 @@ test('redactCredentials masks URL passwords and password= parameters, nothing el
     ['--store postgres://ann:s3cr%2Ft@db.example:5432/runs --x 1', '--store postgres://ann:***@db.example:5432/runs --x 1'],
     ['postgresql://ann:pw@h/db postgres://bob:pw2@h2/db', 'postgresql://ann:***@h/db postgres://bob:***@h2/db'],
     ['postgres://h:5432/db?user=ann&password=pw&sslmode=require', 'postgres://h:5432/db?user=ann&password=***&sslmode=require'],
+    ['postgres://ann:p@ss@h/db', 'postgres://ann:***@h/db'],
     ['postgres://ann@h/db', 'postgres://ann@h/db'],
     ['postgres://h:5432/db', 'postgres://h:5432/db'],
     ['/tmp/tunelab-runs/tunelab.db', '/tmp/tunelab-runs/tunelab.db'],

@@ -11,7 +11,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { AutoModelForMaskedLM } from '../../src/models/auto.js';
 import { logging } from '../../src/models/logging.js';
 import { AutoTokenizer } from '../../src/tokenizers/auto.js';
-import { TINY, finished, readJson, readJsonLines, runCli, startCli, tempDir, tinyModelFolder } from '../e2e/helpers.js';
+import { SHARED, TINY, finished, readJson, readJsonLines, runCli, startCli, tempDir, tinyModelFolder } from '../e2e/helpers.js';
 
 const dir = tempDir('tunelab-mlm-');
 const model = tinyModelFolder();
@@ -45,6 +45,10 @@ test('mlm: train, saved as BertForMaskedLM under HF names, reloaded, eval and fi
   for (const key of ['bert.embeddings.word_embeddings.weight', 'cls.predictions.bias', 'cls.predictions.transform.dense.weight',
     'cls.predictions.transform.LayerNorm.weight', 'bert.encoder.layer.1.output.dense.weight']) assert.ok(saved.has(key), key);
   assert.ok(![...saved.keys()].some((key) => key.startsWith('bert.pooler')), 'BertForMaskedLM has no pooler');
+  // transformers' names: the keys of the HF-written pre-training fixture (2 layers too) less the NSP head and pooler
+  const hfKeys = [...torch.loadSafetensors(join(SHARED, 'fixtures/tiny-bert/pretraining/model.safetensors')).tensors.keys()]
+    .filter((key) => !key.startsWith('bert.pooler') && !key.startsWith('cls.seq_relationship')).sort();
+  assert.deepEqual([...saved.keys()].sort(), hfKeys);
 
   // Reloads with nothing missing or unused; the decoder is the word embedding matrix; saving again round-trips.
   const warnings: string[] = [];

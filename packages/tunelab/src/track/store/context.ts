@@ -53,7 +53,11 @@ export function checkParams(params: Params): Params {
     const ok = value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
     if (!ok) throw new StoreInputError(`param ${key}: expected a string, finite number, boolean or null, got ${String(value)}`);
   }
-  // The store keeps no credential: a `store: postgres://user:pass@…` param is kept as `postgres://user:***@…`.
+  return redactParams(params);
+}
+
+/** The store keeps and serves no credential: a `store: postgres://user:pass@…` param becomes `postgres://user:***@…`. */
+export function redactParams(params: Params): Params {
   return Object.fromEntries(Object.entries(params).map(([key, value]) => [key, typeof value === 'string' ? redactCredentials(value) : value]));
 }
 

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { sql, type Selectable } from 'kysely';
 import type { RunsTable } from '../schema.js';
 import { NotFoundError, StoreInputError } from '../errors.js';
-import { INSERT_BATCH, checkName, checkParams, lockRunningRun, newId, type Db, type SqlContext } from './context.js';
+import { INSERT_BATCH, checkName, checkParams, lockRunningRun, newId, redactParams, type Db, type SqlContext } from './context.js';
 import { findExperiment, getOrCreateExperiment } from './experiments.js';
 import { chunks } from '../series.js';
 import { redactCredentials } from '../connect.js';
@@ -195,7 +195,8 @@ export async function deleteRunRows(ctx: SqlContext, runId: string): Promise<voi
 function toRun(row: Selectable<RunsTable>, tags: string[]): Run {
   return {
     id: row.id, experimentId: row.experiment_id, name: row.name, status: row.status as Run['status'],
-    params: JSON.parse(row.params) as Params, tags, command: row.command, host: row.host, gitCommit: row.git_commit,
+    // Redacted on read too: rows written before the store masked credentials must not serve them.
+    params: redactParams(JSON.parse(row.params) as Params), tags, command: row.command && redactCredentials(row.command), host: row.host, gitCommit: row.git_commit,
     startedAt: row.started_at, endedAt: row.ended_at, exitCode: row.exit_code, reason: row.reason,
     sweepId: row.sweep_id, trialId: row.trial_id, stopRequested: row.stop_requested,
     lastSeenAt: row.last_seen ?? row.started_at,
