@@ -10,6 +10,7 @@
 
 #if TORCH_VERSION_MAJOR >= 2
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/core/GradMode.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAStream.h>
 

@@ -252,6 +252,8 @@ function resumeKey(args: TrainArgs): ResumeKey {
     maxSeqLength: args.maxSeqLength ?? null, docStride: args.docStride ?? null, batchSize: args.batchSize,
     gradAccum: args.gradAccum, seed: args.seed, groupByLength: args.groupByLength, lr: args.lr, scheduler: args.scheduler, warmupSteps: args.warmupSteps ?? null,
     warmupRatio: args.warmupRatio ?? null, weightDecay: args.weightDecay, precision: args.precision,
+    // batch shapes decide the dropout draws (present only when given: the default follows the device)
+    ...(args.padToMultipleOf !== undefined ? { padToMultipleOf: args.padToMultipleOf } : {}),
     // masked LM: the masks (drawn from the seed) and the blocks depend on these too
     ...(isMaskedLmTask(args.task) ? { ...mlmOptions(args), datasetName: args.datasetName ?? null } : {}),
   };

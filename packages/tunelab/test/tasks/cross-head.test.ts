@@ -16,7 +16,7 @@ import {
 import { parseBertConfig } from '../../src/models/bert/config.js';
 import { logging } from '../../src/models/logging.js';
 import type { PreTrainedModel } from '../../src/models/pretrained.js';
-import { loadModelForTask, readModelHead, type TaskLabels, type TaskName } from '../../src/tasks/index.js';
+import { loadModelForTask, readModelHead, taskOfSavedModel, type TaskLabels, type TaskName } from '../../src/tasks/index.js';
 import { GLUE, SQUAD, TINY, readJson, runCli, tempDir, tinyModelFolder } from '../e2e/helpers.js';
 import { SHARED } from '../models/helpers.js';
 
@@ -157,4 +157,20 @@ test('train without --task: a GLUE TSV is recognised by its header; another TSV 
   assert.equal(refused.code, 2);
   assert.equal(refused.stderr.trim(), `error: --task is required: ${other} is not a GLUE TSV recognised by its header ("text | label"); give --task`);
   assert.equal(existsSync(join(dir, 'never')), false);
+});
+
+test('task of a saved model: finetuning_task first, then a GLUE TSV\'s header, then the head', async () => {
+  const folder = savedFolder('hub-like-classifier', AutoModelForSequenceClassification, ['0', '1']); // says no task
+  assert.equal(await taskOfSavedModel(folder), 'classification');
+  assert.equal(await taskOfSavedModel(folder, join(GLUE, 'MRPC/dev.tsv')), 'glue/mrpc');
+  assert.equal(await taskOfSavedModel(folder, join(GLUE, 'SST-2/dev.tsv')), 'glue/sst2');
+  const other = join(dir, 'custom.tsv');
+  writeFileSync(other, 'text\tlabel\nfine\t1\n');
+  assert.equal(await taskOfSavedModel(folder, other), 'classification');
+  const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(folder, 'config.json'), JSON.stringify({ ...config, finetuning_task: 'mrpc' })); // run_glue's spelling
+  assert.equal(await taskOfSavedModel(folder, join(GLUE, 'SST-2/dev.tsv')), 'glue/mrpc');
+  const qa = savedFolder('qa-without-task', AutoModelForQuestionAnswering);
+  assert.equal(await taskOfSavedModel(qa), 'squad_v2');
+  await assert.rejects(taskOfSavedModel(savedFolder('bare', AutoModel)), /has no task head \(architectures: BertModel\); give --task/);
 });
