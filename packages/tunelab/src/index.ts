@@ -12,7 +12,7 @@ export * as hub from './hub/index.js';
 export {
   TASKS, TASK_NAMES, prepareTaskData, preparePredictionData, loadModelForTask, metricForBest, readModelHead,
   type TaskName, type TaskSpec, type TaskData, type EvalSplit, type HeadKind,
-} from './tasks.js';
+} from './tasks/index.js';
 export { fillMask, predictFillMask, type FillMaskCandidate, type FillMaskOptions } from './tasks/mlm.js';
 export * from './train/index.js';
 export { fineTuneOnRanks, type LaunchFlags } from './distributed/train-ranks.js';

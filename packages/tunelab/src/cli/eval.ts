@@ -1,7 +1,7 @@
 // `tunelab eval`: metrics of a fine-tuned model folder on validation data; with --output-dir also metrics.json and
 // predictions/<split>.jsonl. fp32 unless --precision says otherwise; the output names the device and precision.
 import type { Command } from 'commander';
-import { predictionTask } from '../tasks.js';
+import { predictionTask } from '../tasks/index.js';
 import { EvalArgsSchema, parseArgs } from '../train/args.js';
 import { evaluateSavedModel } from '../train/evaluate.js';
 import { createEvalProgress } from '../train/progress.js';

@@ -2,7 +2,7 @@
 // aliases), collecting the flags given on the command line, the options train/eval/predict share, integer parsing,
 // the --store help, and running a verb with bad input mapped to one line and exit code 2.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { TASK_NAMES } from '../tasks.js';
+import { TASK_NAMES } from '../tasks/index.js';
 import { aliasNames, closestName, flagName } from '../train/args.js';
 import { exitCodeOf } from '../errors.js';
 import { TrainConfigError } from '../train/errors.js';

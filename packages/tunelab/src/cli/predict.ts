@@ -2,7 +2,7 @@
 // and probability; regression: the score; QA: answer text, span and score; NER: a tag per word), into --output or
 // onto stdout; or one inline example (--text, --question/--context), printed for people (JSON with --json).
 import type { Command } from 'commander';
-import { predictionTask } from '../tasks.js';
+import { predictionTask } from '../tasks/index.js';
 import { PredictArgsSchema, parseArgs } from '../train/args.js';
 import { predictWithSavedModel } from '../train/evaluate.js';
 import { createEvalProgress } from '../train/progress.js';

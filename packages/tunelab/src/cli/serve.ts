@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import * as torch from '@tunelab/torch';
 import { InvalidArgumentError, type Command } from 'commander';
-import { TASK_NAMES } from '../tasks.js';
+import { TASK_NAMES } from '../tasks/index.js';
 import { TOKEN_PATTERN } from '../server/serve.js';
 import { startServing } from '../serving/serve.js';
 import { DEVICES, PRECISIONS, type DeviceFlag, type PrecisionFlag } from '../train/precision.js';

@@ -1,7 +1,7 @@
 // `tunelab train`: fine-tune a model on a task. Flags (or a YAML/JSON --config whose keys are the flag names) are
 // validated by train/args.ts; the job itself is train/finetune.ts, on one or several ranks (distributed/train-ranks.ts).
 import type { Command } from 'commander';
-import { taskOfDataFile } from '../tasks.js';
+import { taskOfDataFile } from '../tasks/index.js';
 import { TrainArgsSchema, parseArgs } from '../train/args.js';
 import { chooseReporterMode, createReporter } from '../train/progress.js';
 import { fineTuneOnRanks, takeLaunchFlags } from '../distributed/train-ranks.js';

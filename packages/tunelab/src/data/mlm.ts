@@ -10,6 +10,7 @@ import type { Batch } from './collate.js';
 import { DataError } from './errors.js';
 import { IGNORE_INDEX, type Feature, type FeatureSet } from './features.js';
 import { Rng } from './rng.js';
+import { firstInvalidUtf8 } from './text-file.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 
 /** Lines tokenized per native batch call. */
@@ -43,46 +44,59 @@ export async function* streamLines(file: string, chunkLines = CORPUS_CHUNK_LINES
   try {
     if ((await handle.stat()).isDirectory()) throw new DataError(file, 'is a folder, not a file');
     const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-    let pending = Buffer.alloc(0);
-    let lineNumber = 1;
+    let pending: Buffer = Buffer.alloc(0);
+    let nextLine = 1;
     let lines: string[] = [];
     let firstLine = 1;
+    // Whole lines are decoded a read at a time (one strict UTF-8 decode, one split); errors find their line after.
     const take = (bytes: Buffer): void => {
-      if (bytes.includes(0)) throw new DataError(`${file}:${lineNumber}`, 'has a NUL byte: a binary file, not text');
+      const nul = bytes.indexOf(0);
+      if (nul !== -1) throw new DataError(`${file}:${nextLine + countNewlines(bytes, nul)}`, 'has a NUL byte: a binary file, not text');
       let text: string;
       try {
         text = strictUtf8.decode(bytes);
       } catch {
-        throw new DataError(`${file}:${lineNumber}`, 'is not UTF-8 text (a binary file?)');
+        throw new DataError(`${file}:${nextLine + countNewlines(bytes, firstInvalidUtf8(bytes))}`, 'is not UTF-8 text (a binary file?)');
       }
-      if (lineNumber === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      if (text.length > MAX_LINE_CHARS) tooLong(file, lineNumber);
-      if (lines.length === 0) firstLine = lineNumber;
-      lines.push(text.endsWith('\r') ? text.slice(0, -1) : text);
-      lineNumber++;
+      if (nextLine === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      const split = text.split('\n');
+      if (split.at(-1) === '') split.pop(); // the final newline ends the last line
+      for (const line of split) {
+        if (line.length > MAX_LINE_CHARS) tooLong(file, nextLine);
+        if (lines.length === 0) firstLine = nextLine;
+        lines.push(line.endsWith('\r') ? line.slice(0, -1) : line);
+        nextLine++;
+      }
     };
     for (;;) {
       const { bytesRead } = await handle.read(buffer, 0, READ_CHUNK_BYTES, null);
       if (bytesRead === 0) break;
-      let data = pending.length > 0 ? Buffer.concat([pending, buffer.subarray(0, bytesRead)]) : buffer.subarray(0, bytesRead);
-      let start = 0;
-      for (let newline = data.indexOf(10, start); newline !== -1; newline = data.indexOf(10, start)) {
-        take(data.subarray(start, newline));
-        start = newline + 1;
-        if (lines.length >= chunkLines) {
-          yield { lines, firstLine };
-          lines = [];
-        }
+      const data = pending.length > 0 ? Buffer.concat([pending, buffer.subarray(0, bytesRead)]) : buffer.subarray(0, bytesRead);
+      const end = data.lastIndexOf(10) + 1;
+      if (end > 0) take(data.subarray(0, end));
+      if (data.length - end > MAX_LINE_CHARS * 4) tooLong(file, nextLine);
+      pending = Buffer.from(data.subarray(end)); // copy: `buffer` is reused by the next read
+      while (lines.length >= chunkLines) {
+        yield { lines: lines.slice(0, chunkLines), firstLine };
+        lines = lines.slice(chunkLines);
+        firstLine += chunkLines;
       }
-      data = data.subarray(start);
-      if (data.length > MAX_LINE_CHARS * 4) tooLong(file, lineNumber);
-      pending = Buffer.from(data); // copy: `buffer` is reused by the next read
     }
     if (pending.length > 0) take(pending);
-    if (lines.length > 0) yield { lines, firstLine };
+    while (lines.length > 0) {
+      yield { lines: lines.slice(0, chunkLines), firstLine };
+      lines = lines.slice(chunkLines);
+      firstLine += chunkLines;
+    }
   } finally {
     await handle.close();
   }
+}
+
+function countNewlines(bytes: Uint8Array, end: number): number {
+  let count = 0;
+  for (let i = 0; i < end; i++) if (bytes[i] === 10) count++;
+  return count;
 }
 
 function tooLong(file: string, line: number): never {

@@ -6,7 +6,7 @@ import type { Feature } from '../data/features.js';
 import {
   TASKS, TASK_NAMES, TaskConfigError, checkModelHead, headOutputs, isMaskedLmTask, isTaskName, loadModelForTask, predictionTask,
   readModelHead, type TaskName,
-} from '../tasks.js';
+} from '../tasks/index.js';
 import { AutoTokenizer } from '../tokenizers/auto.js';
 import { toModelInputs } from '../train/inference.js';
 import {

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { TASK_NAMES } from '../tasks.js';
+import { TASK_NAMES } from '../tasks/index.js';
 import { TrainConfigError } from './errors.js';
 import { DEVICES, PRECISIONS } from './precision.js';
 import { SCHEDULERS } from './schedule.js';

@@ -7,7 +7,7 @@ import {
   TASKS, checkModelHead, headOutputs, checkTaskFlags, loadModelForTask, prepareTaskData, preparePredictionData,
   prepareTextPrediction, readModelHead, isMaskedLmTask,
   splitBatches, type EvalSplit, type ModelHeadInfo, type TaskName,
-} from '../tasks.js';
+} from '../tasks/index.js';
 import { mlmOptions, predictFillMask } from '../tasks/mlm.js';
 import { SEQUENCE_TASKS, readsTextPairs, type SequenceTask } from '../tasks/sequence.js';
 import { AutoTokenizer } from '../tokenizers/auto.js';

@@ -10,7 +10,7 @@ import { trainBatches } from '../data/collate.js';
 import type { PreTrainedModel } from '../models/pretrained.js';
 import {
   TASKS, checkModelHead, checkTaskFlags, isMaskedLmTask, loadModelForTask, metricForBest, prepareTaskData, readModelHead,
-} from '../tasks.js';
+} from '../tasks/index.js';
 import { mlmOptions } from '../tasks/mlm.js';
 import { AutoConfig } from '../models/auto.js';
 import { AutoTokenizer } from '../tokenizers/auto.js';

@@ -5,7 +5,7 @@ import { AutoConfig, AutoModelForMaskedLM, AutoModelForQuestionAnswering, AutoMo
 import { LOOPBACK_HOSTS } from '../../src/server/middleware/host-check/index.js';
 import { createServingApp, type ServingApp, type ServingAppOptions } from '../../src/serving/app.js';
 import { loadServingModel, type ServingModel } from '../../src/serving/model.js';
-import { predictionTask } from '../../src/tasks.js';
+import { predictionTask } from '../../src/tasks/index.js';
 import { PredictArgsSchema, parseArgs } from '../../src/train/args.js';
 import { predictWithSavedModel } from '../../src/train/evaluate.js';
 import { tinyModelFolder } from '../e2e/helpers.js';

@@ -1,5 +1,5 @@
 // What a head is built from: the loaded model's tokenizer and task, and the input limits `tunelab serve` was given.
-import type { TaskName } from '../../tasks.js';
+import type { TaskName } from '../../tasks/index.js';
 import type { TextInputOptions } from '../../tasks/types.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 

@@ -3,7 +3,7 @@
 // --doc-stride tokens, SQuAD post-processing). answer/start/end/score are predict's prediction_text, answer_start,
 // answer_end (code points of the context; null for no answer) and score (the answer's n-best probability).
 import { z } from 'zod';
-import { prepareTextPrediction } from '../../tasks.js';
+import { prepareTextPrediction } from '../../tasks/index.js';
 import { badRequest } from '../errors.js';
 import type { HeadContext } from './context.js';
 import { scoreRows } from './split-rows.js';

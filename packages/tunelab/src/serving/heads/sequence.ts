@@ -2,7 +2,7 @@
 // prepareTextPrediction and its split's scoring), so an answer is predict's record without its id: label, label_id,
 // score (softmax probability) and logits; regression: score and logits. Texts beyond --max-seq-length are truncated.
 import { z } from 'zod';
-import { prepareTextPrediction } from '../../tasks.js';
+import { prepareTextPrediction } from '../../tasks/index.js';
 import type { HeadContext } from './context.js';
 import { scoreRows } from './split-rows.js';
 import type { ServingHead } from './types.js';

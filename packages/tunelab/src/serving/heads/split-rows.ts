@@ -2,7 +2,7 @@
 // scoring reads them: each row its own batch, per-token outputs cut to the row's tokens, so an answer never
 // depends on the requests it was batched (and padded) with.
 import type { Feature } from '../../data/features.js';
-import type { EvalSplit } from '../../tasks.js';
+import type { EvalSplit } from '../../tasks/index.js';
 import type { InferenceResult } from '../../train/inference.js';
 import type { RowOutputs } from './types.js';
 

@@ -1,0 +1,40 @@
+// `tunelab train` while another process holds the SQLite store's write lock longer than busy_timeout (200 ms here,
+// TUNELAB_SQLITE_BUSY_TIMEOUT_MS): training goes on, exits 0, and every logged point reaches the store (T11 item 1).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openStore } from '../../src/track/store.js';
+import { GLUE, REPO, finished, startCli, tempDir, tinyModelFolder } from './helpers.js';
+
+const STEPS = 150;
+
+test('a store locked mid-run loses no train_loss point and the run completes', async () => {
+  const dir = tempDir();
+  const storeFile = join(dir, 'tunelab.db');
+  const child = startCli(['train', '--model', tinyModelFolder(), '--task', 'glue/mrpc', '--from-scratch', '--threads', '1',
+    '--precision', 'fp32', '--train-file', join(GLUE, 'MRPC/dev.tsv'), '--max-train-samples', '64', '--batch-size', '4',
+    '--max-steps', String(STEPS), '--log-every', '1', '--save-every', '0', '--output-dir', join(dir, 'out'), '--store', storeFile, '--json'],
+  { TUNELAB_SQLITE_BUSY_TIMEOUT_MS: '200' });
+  const exited = finished(child);
+  const store = await openStore(storeFile);
+  try {
+    // Once the first points are in, another process takes the write lock for 2 s.
+    const stored = async () => (await store.getMetricSummaries((await store.listRuns()).map((r) => r.id))).find((s) => s.name === 'train_loss')?.count ?? 0;
+    while (child.exitCode === null && (await stored()) === 0) await new Promise((r) => setTimeout(r, 20));
+    const lockHolder = spawn(process.execPath, ['-e', `const db = new (require('better-sqlite3'))(process.argv[1]); db.exec('BEGIN IMMEDIATE');
+      process.stdout.write('locked\\n'); setTimeout(() => db.exec('COMMIT'), 2000);`, storeFile], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+    const released = new Promise((r) => lockHolder.once('exit', r));
+    await new Promise((r) => lockHolder.stdout!.once('data', r));
+    assert.equal(child.exitCode, null, 'the lock is taken while training runs');
+    const result = await exited;
+    await released;
+    assert.equal(result.code, 0, result.stderr);
+    const [run] = await store.listRuns();
+    assert.equal(run.status, 'completed');
+    const [loss] = await store.getMetrics(run.id, ['train_loss']);
+    assert.deepEqual(loss.points.map((p) => p.step), Array.from({ length: STEPS }, (_, i) => i + 1), 'every step once');
+  } finally {
+    await store.close();
+  }
+});
