@@ -8,6 +8,8 @@
 //   node --conditions=development --import tsx bench/serve-load.ts [--threads 1] [--repeats 3] [--seconds 4]
 //        [--concurrency 1,8,64] [--no-onnx]
 //
+// --threads: libtorch's and onnxruntime's threads per server (default 1: on a 2-core machine the load generator needs
+// the other core). scripts/gpu/run.sh's `serve` stage runs it with --threads 8 on a 16-core machine.
 // Goals (issue 13): batched ≥ 3× the req/s of unbatched at concurrency 64; batched p99 ≤ 2× p50 at concurrency 8.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';

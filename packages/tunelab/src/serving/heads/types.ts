@@ -9,10 +9,10 @@ import type { HostArray } from '../../train/inference.js';
 /** The outputs of one row, without the batch dimension: logits [C], token logits [T, C] (T = the batch's length). */
 export type RowOutputs = Record<string, HostArray>;
 
-/** One input turned into model rows, and how the rows' outputs (in the same order) become its answer. */
+/** One input turned into model rows, and how the rows' outputs (in the same order) become its answer (JSON). */
 export interface PreparedInput {
   features: Feature[];
-  finish(rows: RowOutputs[]): unknown;
+  finish(rows: RowOutputs[]): unknown | Promise<unknown>;
 }
 
 /** The pipelines, named as transformers names them (and the Inference API routes them). */
