@@ -37,21 +37,26 @@ if (flags.mode) {
 
 async function measure(mode: string, file: string, maxLines: number): Promise<Measurement> {
   const { AutoTokenizer } = await import('../packages/tunelab/src/tokenizers/auto.js');
-  const { streamLines } = await import('../packages/tunelab/src/data/mlm.js');
+  const { encodeChunks, streamLines, textFileChunks } = await import('../packages/tunelab/src/data/mlm.js');
   const tokenizer = await AutoTokenizer.fromPretrained(BERT);
   let lines = 0;
   let tokens = 0;
   const cpuStart = process.cpuUsage(); // every thread of the process (the tokenizer's pool too), from here on
   const start = performance.now();
-  for await (const chunk of streamLines(file)) {
-    const texts = chunk.lines.slice(0, Math.max(0, maxLines - lines));
-    if (texts.length === 0) break;
-    if (mode === 'batched') {
-      for (const encoding of await tokenizer.encodeIdsBatch(texts)) tokens += encoding.ids.length;
-    } else {
-      for (const text of texts) tokens += (await tokenizer.encode(text)).input_ids.length;
+  if (mode === 'batched') {
+    // the path of `train --task mlm`: streamed chunks, the batch encoder one chunk ahead
+    for await (const { encodings } of encodeChunks(tokenizer, textFileChunks(file))) {
+      for (const encoding of encodings) tokens += encoding.ids.length;
+      lines += encodings.length;
+      if (lines >= maxLines) break;
     }
-    lines += texts.length;
+  } else {
+    for await (const chunk of streamLines(file)) {
+      const texts = chunk.lines.slice(0, Math.max(0, maxLines - lines));
+      if (texts.length === 0) break;
+      for (const text of texts) tokens += (await tokenizer.encode(text)).input_ids.length;
+      lines += texts.length;
+    }
   }
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpuStart);

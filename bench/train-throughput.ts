@@ -4,10 +4,11 @@
 // libtorch, with the very same batches. Prints real tokens/s, seconds per step and per epoch, and the ratios.
 //
 //   node --conditions=development --import tsx bench/train-throughput.ts [--steps 24] [--threads 2] [--full]
-//        [--precision fp32,bf16] [--padding pad128,grouped]
+//        [--precision fp32,bf16] [--padding pad128,grouped] [--separate-qkv]
 //
 // --steps N times N batches spread evenly over the epoch (both sides, same batches) and extrapolates the epoch;
-// --full runs every batch of the epoch. The first 2 steps of each run are warm-up and not timed.
+// --full runs every batch of the epoch. The first 2 steps of each run are warm-up and not timed. --separate-qkv runs
+// tunelab with three query/key/value GEMMs instead of the fused one (an A/B of BertSelfAttention.fusedQkv).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { trainBatches, type Batch } from '../packages/tunelab/src/data/collate.j
 import { sequenceClassificationFeatures } from '../packages/tunelab/src/data/features.js';
 import { readGlueTsv } from '../packages/tunelab/src/data/glue.js';
 import { AutoConfig, AutoModelForSequenceClassification } from '../packages/tunelab/src/models/auto.js';
+import { BertSelfAttention } from '../packages/tunelab/src/models/bert/modeling.js';
 import { AutoTokenizer } from '../packages/tunelab/src/tokenizers/auto.js';
 import { train } from '../packages/tunelab/src/train/trainer.js';
 
@@ -25,6 +27,7 @@ const { values: flags } = parseArgs({
   options: {
     steps: { type: 'string', default: '24' }, threads: { type: 'string', default: '2' }, full: { type: 'boolean', default: false },
     precision: { type: 'string', default: 'fp32,bf16' }, padding: { type: 'string', default: 'pad128,grouped' },
+    'separate-qkv': { type: 'boolean', default: false },
   },
 });
 const THREADS = Number(flags.threads);
@@ -38,6 +41,7 @@ const MINI = {
 };
 
 torch.setNumThreads(THREADS);
+BertSelfAttention.fusedQkv = !flags['separate-qkv'];
 const tokenizer = await AutoTokenizer.fromPretrained(BERT);
 const dataset = readGlueTsv('mrpc', join(SHARED, 'data/glue/MRPC/train.tsv'));
 const features = await sequenceClassificationFeatures(tokenizer, dataset, { maxLength: 128 });

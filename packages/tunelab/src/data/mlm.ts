@@ -142,6 +142,32 @@ export async function* memoryChunks(texts: { text: string; where: string }[]): T
   }
 }
 
+/** A chunk of texts and its encodings (ids, and word ids with -1 at special tokens). */
+export interface EncodedChunk {
+  chunk: { texts: string[]; where: (i: number) => string };
+  encodings: { ids: Int32Array; wordIds: Int32Array }[];
+}
+
+/**
+ * Encodes chunks with the tokenizer's batch API, one chunk ahead: the native tokenizer works on the next chunk (on
+ * its own threads) while the caller handles this one.
+ */
+export async function* encodeChunks(tokenizer: Tokenizer, chunks: TextChunks): AsyncGenerator<EncodedChunk> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  const start = async (): Promise<EncodedChunk | null> => {
+    const next = await iterator.next();
+    return next.done ? null : { chunk: next.value, encodings: await tokenizer.encodeIdsBatch(next.value.texts) };
+  };
+  let pending = start();
+  for (;;) {
+    const current = await pending;
+    if (current === null) return;
+    pending = start();
+    pending.catch(() => undefined); // surfaced when awaited; not an unhandled rejection if the caller stops early
+    yield current;
+  }
+}
+
 /**
  * Tokenizes a corpus into MLM features, chunk by chunk with the tokenizer's batch API. Grouped: every text encoded
  * with its special tokens ([CLS] … [SEP]), concatenated, cut into blocks of maxSeqLength, the remainder dropped (HF
@@ -163,10 +189,9 @@ export async function mlmFeatures(tokenizer: Tokenizer, chunks: TextChunks, sour
     wordIds.push(words);
   };
   let texts = 0;
-  for await (const chunk of chunks) {
+  for await (const { chunk, encodings } of encodeChunks(tokenizer, chunks)) {
     if (full()) break;
     texts += chunk.texts.length;
-    const encodings = await tokenizer.encodeIdsBatch(chunk.texts);
     for (let i = 0; i < encodings.length && !full(); i++) {
       const { ids, wordIds: words } = encodings[i];
       if (options.lineByLine) {
