@@ -8,7 +8,7 @@
 //
 // --steps N times N batches spread evenly over the epoch (both sides, same batches) and extrapolates the epoch;
 // --full runs every batch of the epoch. The first 2 steps of each run are warm-up and not timed. --separate-qkv runs
-// tunelab with three query/key/value GEMMs instead of the fused one (an A/B of BertSelfAttention.fusedQkv).
+// tunelab with three query/key/value GEMMs instead of the fused one (an A/B of models/modules.ts fusedProjections).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ import { trainBatches, type Batch } from '../packages/tunelab/src/data/collate.j
 import { sequenceClassificationFeatures } from '../packages/tunelab/src/data/features.js';
 import { readGlueTsv } from '../packages/tunelab/src/data/glue.js';
 import { AutoConfig, AutoModelForSequenceClassification } from '../packages/tunelab/src/models/auto.js';
-import { BertSelfAttention } from '../packages/tunelab/src/models/bert/modeling.js';
+import { fusedProjections } from '../packages/tunelab/src/models/modules.js';
 import { AutoTokenizer } from '../packages/tunelab/src/tokenizers/auto.js';
 import { train } from '../packages/tunelab/src/train/trainer.js';
 
@@ -41,7 +41,7 @@ const MINI = {
 };
 
 torch.setNumThreads(THREADS);
-BertSelfAttention.fusedQkv = !flags['separate-qkv'];
+fusedProjections.enabled = !flags['separate-qkv'];
 const tokenizer = await AutoTokenizer.fromPretrained(BERT);
 const dataset = readGlueTsv('mrpc', join(SHARED, 'data/glue/MRPC/train.tsv'));
 const features = await sequenceClassificationFeatures(tokenizer, dataset, { maxLength: 128 });

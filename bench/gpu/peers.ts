@@ -113,6 +113,23 @@ function runHf(preset: 'defaults' | 'tuned', task: string, data: string): Measur
   };
 }
 
+const fmt = (v: number | null, digits = 2) => (v === null ? '—' : v.toFixed(digits));
+const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? '—' : `${(a / b).toFixed(2)}×`);
+/** The table so far, and its JSON line (report.py reads the last one). */
+function printTable(): void {
+  console.log(`\nBERT-base from scratch, batch ${batch}, ${flags.device}; speed ratio = tunelab features/s ÷ peer features/s, memory ratio = tunelab ÷ peer`);
+  console.log(['task', 'impl', 's/epoch', 'features/s', 'peak GiB', 'speed vs peer', 'memory vs peer'].map((c) => c.padStart(16)).join(''));
+  for (const row of results) {
+    const ours = results.find((r) => r.task === row.task && r.impl === 'tunelab');
+    const isPeer = row.impl !== 'tunelab';
+    console.log([row.task, row.impl, fmt(row.secondsPerEpoch), fmt(row.featuresPerSecond, 0), fmt(row.peakMemoryGiB),
+      isPeer ? ratio(ours?.featuresPerSecond ?? null, row.featuresPerSecond) : '', isPeer ? ratio(ours?.peakMemoryGiB ?? null, row.peakMemoryGiB) : '',
+    ].map((c) => String(c).padStart(16)).join('') + (row.error ? `  (${row.error})` : ''));
+  }
+  for (const [task, text] of Object.entries(profiles)) console.log(`\n${task}: ${text}`);
+  console.log(`GPU_PEERS_RESULT ${JSON.stringify({ device: flags.device, batch, squadSteps, results, profiles })}`);
+}
+
 const results: Measured[] = [];
 const profiles: Record<string, string> = {};
 for (const task of flags.tasks!.split(',')) {
@@ -125,22 +142,10 @@ for (const task of flags.tasks!.split(',')) {
     console.log(`${task} ${impl}: ${JSON.stringify(row)}`);
   }
   if (flags.profile) {
-    const { stdout } = runTunelab(task, data, ['--profile', ...(task === 'mrpc' ? [] : [])]);
+    const { stdout } = runTunelab(task, data, ['--profile']);
     profiles[task] = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type?: string; text?: string })
       .filter((v) => v.type === 'message' && v.text?.startsWith('profile (')).map((v) => v.text!).at(-1) ?? '(no profile printed)';
   }
+  if (task !== flags.tasks!.split(',').at(-1)) printTable(); // what is measured so far survives a run cut short
 }
-
-const fmt = (v: number | null, digits = 2) => (v === null ? '—' : v.toFixed(digits));
-const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? '—' : `${(a / b).toFixed(2)}×`);
-console.log(`\nBERT-base from scratch, batch ${batch}, ${flags.device}; speed ratio = tunelab features/s ÷ peer features/s, memory ratio = tunelab ÷ peer`);
-console.log(['task', 'impl', 's/epoch', 'features/s', 'peak GiB', 'speed vs peer', 'memory vs peer'].map((c) => c.padStart(16)).join(''));
-for (const row of results) {
-  const ours = results.find((r) => r.task === row.task && r.impl === 'tunelab');
-  const isPeer = row.impl !== 'tunelab';
-  console.log([row.task, row.impl, fmt(row.secondsPerEpoch), fmt(row.featuresPerSecond, 0), fmt(row.peakMemoryGiB),
-    isPeer ? ratio(ours?.featuresPerSecond ?? null, row.featuresPerSecond) : '', isPeer ? ratio(ours?.peakMemoryGiB ?? null, row.peakMemoryGiB) : '',
-  ].map((c) => String(c).padStart(16)).join('') + (row.error ? `  (${row.error})` : ''));
-}
-for (const [task, text] of Object.entries(profiles)) console.log(`\n${task}: ${text}`);
-console.log(`GPU_PEERS_RESULT ${JSON.stringify({ device: flags.device, batch, squadSteps, results, profiles })}`);
+printTable();

@@ -225,7 +225,8 @@ def stage_metrics(name, steps):
             if step['name'] == 'gpu-peers':
                 result = [l.split(' ', 1)[1] for l in body if l.startswith('GPU_PEERS_RESULT ')]
                 metrics['peers'] = json.loads(result[-1]) if result else None
-                start = next((i for i, l in enumerate(body) if l.startswith('BERT-base from scratch, batch')), None)
+                starts = [i for i, l in enumerate(body) if l.startswith('BERT-base from scratch, batch')]
+                start = starts[-1] if starts else None   # the table is printed after each task: the last is complete
                 metrics['peers_table'] = ([l.rstrip() for l in body[start:] if not l.startswith(('GPU_PEERS_RESULT', '###'))][:60]
                                           if start is not None else [])
     elif name == 'nccl':

@@ -190,11 +190,16 @@ export class Linear extends Module {
   }
 }
 
+/** Off: fusedLinear runs its layers one by one (the A/B switch of bench/train-throughput.ts --separate-qkv). */
+export const fusedProjections = { enabled: true };
+
 /**
- * Several Linear layers over the same input as one GEMM: the weights (and biases) are concatenated along the output
- * dimension, and the result is split back into one tensor per layer (views, no copy).
+ * Several Linear layers over the same input as one GEMM (BERT's and DistilBERT's query/key/value): the weights (and
+ * biases) are concatenated along the output dimension, and the result is split back into one tensor per layer
+ * (views, no copy). The parameters stay the layers' own, so checkpoints keep their names.
  */
 export function fusedLinear(x: Tensor, layers: Linear[]): Tensor[] {
+  if (!fusedProjections.enabled) return layers.map((layer) => layer.forward(x));
   const weight = torch.cat(layers.map((layer) => layer.weight), 0);
   const biases = layers.map((layer) => layer.bias);
   const bias = biases.every((b): b is Tensor => b !== undefined) ? torch.cat(biases, 0) : undefined;

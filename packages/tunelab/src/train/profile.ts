@@ -11,7 +11,7 @@ export const PROFILE_FILE = 'profile.json';
 
 /** The timed parts of a training run, in table order. */
 export const PROFILE_PARTS = [
-  'setup', 'data', 'copy', 'forward', 'backward', 'clip', 'optimizer', 'logging', 'evaluation', 'checkpoint',
+  'setup', 'data', 'copy', 'forward', 'backward', 'allReduce', 'clip', 'optimizer', 'logging', 'evaluation', 'checkpoint',
 ] as const;
 export type ProfilePart = (typeof PROFILE_PARTS)[number];
 
@@ -21,6 +21,7 @@ const PART_LABELS: Record<ProfilePart | 'firstShapes' | 'untimed', string> = {
   copy: 'host→device copies',
   forward: 'forward',
   backward: 'backward',
+  allReduce: 'gradient all-reduce (ranks)',
   clip: 'gradient clipping',
   optimizer: 'optimizer step',
   logging: 'logging and syncs',
@@ -31,7 +32,7 @@ const PART_LABELS: Record<ProfilePart | 'firstShapes' | 'untimed', string> = {
 };
 
 /** Parts of one optimizer step: a first-seen shape's extra cost is taken out of these. */
-const STEP_PARTS: readonly ProfilePart[] = ['copy', 'forward', 'backward', 'clip', 'optimizer'];
+const STEP_PARTS: readonly ProfilePart[] = ['copy', 'forward', 'backward', 'allReduce', 'clip', 'optimizer'];
 
 export interface ProfileRow {
   part: ProfilePart | 'firstShapes' | 'untimed';

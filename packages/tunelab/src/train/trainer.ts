@@ -174,7 +174,7 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
       pending.addMicroBatch(microStep(model, batches[i], groupSize, opts, scaler, profiler));
       if (i + 1 < groupStart + groupSize) continue;
 
-      await distributed?.allReduceGradients(params);
+      if (distributed) await profiler.timeAsync('allReduce', async () => distributed.allReduceGradients(params));
       lastLr = opts.lr * lrMultiplier(schedule, state.globalStep);
       pending.endStep(optimizerStep(optimizer, params, lastLr, opts.maxGradNorm, scaler, profiler));
       profiler.endStep(batches.slice(groupStart, i + 1));
@@ -193,7 +193,9 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
         state.logHistory.push({ step: state.globalStep, epoch: epochFloat, metrics });
         if (isMain) setup.onLog?.({ step: state.globalStep, epoch: epochFloat, metrics });
       });
-      if (isMain) profiler.time('logging', () => setup.onProgress?.({ epoch: epochFloat, step: state.globalStep, totalSteps, loss: loggedLoss, lr: lastLr }));
+      if (isMain) {
+        profiler.time('logging', () => setup.onProgress?.({ epoch: epochFloat, step: state.globalStep, totalSteps, loss: loggedLoss, lr: lastLr }));
+      }
 
       const due = (every: number | 'epoch' | null) => (every === 'epoch' ? epochDone : every !== null && state.globalStep % every === 0);
       // Every rank evaluates (its part of the eval set, then everyone's outputs): same metrics, same stopping decision.

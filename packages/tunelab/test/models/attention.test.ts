@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import * as torch from '@tunelab/torch';
 import { loadSafetensors } from '@tunelab/torch';
 import { AutoConfig, AutoModelForSequenceClassification } from '../../src/models/auto.js';
-import { BertSelfAttention } from '../../src/models/bert/modeling.js';
+import { fusedProjections } from '../../src/models/modules.js';
 import type { PreTrainedModel } from '../../src/models/pretrained.js';
 
 const ARCHITECTURES: [string, Record<string, unknown>][] = [
@@ -56,9 +56,9 @@ test('fused QKV: the same outputs as three projections, and query/key/value name
   const inputs = () => ({ input_ids: torch.tensor([[5, 9, 13, 4, 22]], { dtype: 'int64' }) });
   const logits = (m: PreTrainedModel) => torch.noGrad(() => torch.scope(() => m.forward(inputs()).logits!.toArray() as number[]));
   const fused = logits(model);
-  BertSelfAttention.fusedQkv = false;
+  fusedProjections.enabled = false;
   const separate = logits(model);
-  BertSelfAttention.fusedQkv = true;
+  fusedProjections.enabled = true;
   fused.forEach((value, c) => assert.ok(Math.abs(value - separate[c]) <= 1e-6, `logit ${c}: ${value} vs ${separate[c]}`));
 
   const dir = mkdtempSync(join(tmpdir(), 'tunelab-qkv-'));

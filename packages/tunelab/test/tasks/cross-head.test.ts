@@ -174,3 +174,30 @@ test('task of a saved model: finetuning_task first, then a GLUE TSV\'s header, t
   assert.equal(await taskOfSavedModel(qa), 'squad_v2');
   await assert.rejects(taskOfSavedModel(savedFolder('bare', AutoModel)), /has no task head \(architectures: BertModel\); give --task/);
 });
+
+test('--task mlm on the relatives: RoBERTa and DistilBERT classifiers become their MLM heads, saved under HF names', async () => {
+  const cases: [string, string, string[], string[]][] = [
+    // fixture, class, the new head's HF keys (decoder tied: not saved), the classifier keys left unused
+    ['roberta-seqcls', 'RobertaForMaskedLM', ['lm_head.bias', 'lm_head.dense.bias', 'lm_head.dense.weight', 'lm_head.layer_norm.bias', 'lm_head.layer_norm.weight'],
+      ['classifier.dense.bias', 'classifier.dense.weight', 'classifier.out_proj.bias', 'classifier.out_proj.weight']],
+    ['distilbert-seqcls', 'DistilBertForMaskedLM', ['vocab_layer_norm.bias', 'vocab_layer_norm.weight', 'vocab_projector.bias', 'vocab_transform.bias', 'vocab_transform.weight'],
+      ['classifier.bias', 'classifier.weight', 'pre_classifier.bias', 'pre_classifier.weight']],
+  ];
+  for (const [fixture, architecture, headKeys, unused] of cases) {
+    const folder = join(SHARED, 'fixtures/tiny-bert', fixture);
+    const previous = logging.setSink(() => undefined);
+    const model = await loadModelForTask('mlm', folder, {
+      labels: { names: [] }, fromScratch: false, device: 'cpu', head: await readModelHead(folder),
+    }).finally(() => logging.setSink(previous));
+    assert.equal(model.architecture, architecture);
+    assert.deepEqual([...model.loadingInfo!.missingKeys].sort(), headKeys, `${fixture}: new head`);
+    assert.deepEqual(model.loadingInfo!.unexpectedKeys, unused, `${fixture}: unused classifier`);
+    const out = join(dir, `${fixture}-mlm`);
+    model.savePretrained(out);
+    const saved = fileShapes(out);
+    const fixtureBody = [...fileShapes(folder).keys()].filter((key) => !unused.includes(key));
+    assert.deepEqual([...saved.keys()].sort(), [...fixtureBody, ...headKeys].sort(), `${fixture}: saved keys`);
+    assert.equal(readJson(join(out, 'config.json')).finetuning_task, 'mlm');
+    model.dispose();
+  }
+});

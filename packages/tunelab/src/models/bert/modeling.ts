@@ -60,11 +60,6 @@ export class BertEmbeddings extends Module {
 }
 
 export class BertSelfAttention extends Module {
-  /**
-   * One GEMM for the three projections (over the concatenated weights) instead of three. The parameters stay
-   * query/key/value, so checkpoints load and save under HF's names; gradients flow back through the concatenation.
-   */
-  static fusedQkv = true;
   query: Linear;
   key: Linear;
   value: Linear;
@@ -81,9 +76,8 @@ export class BertSelfAttention extends Module {
   }
 
   forward(hidden: Tensor, mask: Tensor | undefined, train: boolean): Tensor {
-    const [q, k, v] = BertSelfAttention.fusedQkv
-      ? fusedLinear(hidden, [this.query, this.key, this.value])
-      : [this.query.forward(hidden), this.key.forward(hidden), this.value.forward(hidden)];
+    // One GEMM over the concatenated weights; the parameters stay query/key/value (HF's names on load and save).
+    const [q, k, v] = fusedLinear(hidden, [this.query, this.key, this.value]);
     return multiHeadAttention(q, k, v, mask, this.heads, train ? this.dropoutProb : 0);
   }
 }

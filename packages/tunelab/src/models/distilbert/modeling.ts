@@ -11,7 +11,7 @@ import {
   type TokenClassificationInputs, type TokenClassifierOutput,
 } from '../heads.js';
 import {
-  ACTIVATIONS, additiveAttentionMask, Dropout, Embedding, LayerNorm, Linear, Module, multiHeadAttention,
+  ACTIVATIONS, additiveAttentionMask, Dropout, Embedding, fusedLinear, LayerNorm, Linear, Module, multiHeadAttention,
   vocabularyDecoder, type ForwardOptions,
 } from '../modules.js';
 import { PreTrainedModel, type EncoderInputs } from '../pretrained.js';
@@ -69,8 +69,9 @@ export class MultiHeadSelfAttention extends Module {
   }
 
   forward(hidden: Tensor, mask: Tensor | undefined, train: boolean): Tensor {
-    const context = multiHeadAttention(this.q_lin.forward(hidden), this.k_lin.forward(hidden),
-      this.v_lin.forward(hidden), mask, this.heads, train ? this.dropoutProb : 0);
+    // One GEMM for q/k/v, as BERT's self-attention (parameters keep HF's q_lin/k_lin/v_lin names).
+    const [q, k, v] = fusedLinear(hidden, [this.q_lin, this.k_lin, this.v_lin]);
+    const context = multiHeadAttention(q, k, v, mask, this.heads, train ? this.dropoutProb : 0);
     return this.out_lin.forward(context);
   }
 }
