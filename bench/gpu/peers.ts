@@ -140,6 +140,8 @@ for (const task of flags.tasks!.split(',')) {
     const { stdout: _stdout, ...row } = measured as Measured & { stdout?: string };
     results.push(row);
     console.log(`${task} ${impl}: ${JSON.stringify(row)}`);
+    // Why a tunelab run did not capture its step (--cuda-graphs), when it says so.
+    for (const line of (measured as { stdout?: string }).stdout?.split('\n') ?? []) if (line.includes('CUDA graphs')) console.log(`${task} ${impl}: ${line}`);
   }
   if (flags.profile) {
     const { stdout } = runTunelab(task, data, ['--profile']);

@@ -5,7 +5,7 @@
 #
 #   OUT=/some/folder bash scripts/gpu/run.sh
 #
-# Stages, in order: env, build, torch, models, train, nccl (and hf, hfpeer, profile, peers, serve when named). Each logs to $OUT/<stage>.log and appends one JSON line
+# Stages, in order: env, build, torch, models, train, nccl (and hf, hfpeer, profile, peers, graphs, serve when named). Each logs to $OUT/<stage>.log and appends one JSON line
 # to $OUT/summary.jsonl; $OUT/summary.md is rewritten after every stage, so a run cut short still reports what ran.
 # Every command inside a stage is a `step` with its own timeout, clamped to the stage's budget and to the run's
 # deadline (TUNELAB_GPU_DEADLINE_S, default 525 s after start). No `set -e`: a failed step is recorded, and the
@@ -210,6 +210,21 @@ stage_peers() {
       --work "$WORK/peers" --profile "${args[@]}"
 }
 
+# --- e4. graphs: the step in CUDA graphs (T7 item 3): the graph-vs-eager and dropout tests on the GPU, then one MRPC
+# epoch with graphs on (timed, then profiled) and off (timed), tunelab only ------------------------------------------
+stage_graphs() {
+  local failed=0 quick=() peers=(bench/gpu/peers.ts --model .device/data/models/bert-base-uncased --tasks mrpc --impls tunelab
+    --mrpc-train .device/data/glue/MRPC/train.tsv --device $DEVICE)
+  [[ $DEVICE == cpu ]] && quick=(--quick)   # rehearsal
+  step graph-tests 60 env TUNELAB_TEST_DEVICE=$DEVICE $NODE_TEST --test-concurrency=1 packages/tunelab/test/train/graph-step.test.ts \
+    || failed=1
+  step peers-graphs-on 80 $NODE_TS "${peers[@]}" --work "$WORK/graphs-on" --profile '--tunelab-args=--cuda-graphs on' "${quick[@]}" \
+    || failed=1
+  step peers-graphs-off 40 $NODE_TS "${peers[@]}" --work "$WORK/graphs-off" '--tunelab-args=--cuda-graphs off' "${quick[@]}" \
+    || failed=1
+  return $failed
+}
+
 # --- f. nccl: a world of 1 over NCCL (collectives, gradient reducer, overhead on a small job); Gloo tests -------
 stage_nccl() {
   local failed=0 args="--backend nccl --device cuda"
@@ -233,7 +248,7 @@ stage_pretrain() {
 }
 
 # TUNELAB_GPU_STAGES picks the stages and their order (env first; all but env need build's addon).
-declare -A BUDGET=([env]=45 [build]=170 [torch]=55 [models]=50 [hf]=40 [train]=170 [hfpeer]=50 [profile]=110 [peers]=300 [nccl]=60 [serve]=230 [pretrain]=300)
+declare -A BUDGET=([env]=45 [build]=170 [torch]=55 [models]=50 [hf]=40 [train]=170 [hfpeer]=50 [profile]=110 [peers]=300 [graphs]=180 [nccl]=60 [serve]=230 [pretrain]=300)
 for stage in ${TUNELAB_GPU_STAGES:-env build torch hf models train hfpeer nccl}; do
   run_stage "$stage" "${BUDGET[$stage]}"
   [[ $stage == env && -f $WORK/env.sh ]] && source "$WORK/env.sh"

@@ -56,6 +56,11 @@ export class AdamW {
     return native.hasFusedAdamW();
   }
 
+  /** Whether this addon has the fused kernel that reads the learning rate from a device tensor (CUDA, libtorch ≥ 2.2). */
+  static capturableAvailable(): boolean {
+    return native.adamwFusedLrTensor !== undefined;
+  }
+
   constructor(params: Tensor[] | GroupSpec[], options: AdamWOptions = {}) {
     this.defaults = { lr: options.lr ?? 1e-3, betas: options.betas ?? [0.9, 0.999], eps: options.eps ?? 1e-8, weightDecay: options.weightDecay ?? 0.01 };
     validateHyper(this.defaults);
@@ -110,6 +115,33 @@ export class AdamW {
     }
   }
 
+  /**
+   * The fused update with the learning rate read from `lr` (a float32 scalar on the parameters' device) and the step
+   * counts kept on the device: nothing passes between host and device, so a CUDA graph can capture it and each replay
+   * takes one more step (PyTorch's capturable fused AdamW). Needs `fused` and one eager step() first (the state).
+   * The host's step counts do not follow replays: stateDict() reads them from the device.
+   */
+  capturableStep(lr: Tensor): void {
+    const update = native.adamwFusedLrTensor;
+    if (update === undefined) throw new TorchError(`AdamW.capturableStep needs a CUDA build of libtorch >= 2.2 (this is ${native.buildInfo().libtorch})`);
+    if (!this.fused) throw new TorchError('AdamW.capturableStep needs fused: true');
+    for (const group of this.paramGroups) {
+      const hasGrad = native.hasGrads(group.params.map((p) => handleOf(p, 'AdamW.capturableStep')));
+      const withGrad = group.params.filter((_, i) => hasGrad[i]);
+      const states = withGrad.map((param) => this.state.get(param));
+      if (states.some((state) => state?.stepTensor === undefined)) throw new TorchError('AdamW.capturableStep: take one step() first (it creates the state)');
+      if (withGrad.length === 0) continue;
+      const [beta1, beta2] = group.betas;
+      update(
+        withGrad.map((p) => handleOf(p, 'AdamW.capturableStep')),
+        states.map((s) => handleOf(s!.exp_avg, 'AdamW.capturableStep')),
+        states.map((s) => handleOf(s!.exp_avg_sq, 'AdamW.capturableStep')),
+        states.map((s) => handleOf(s!.stepTensor!, 'AdamW.capturableStep')),
+        handleOf(lr, 'AdamW.capturableStep'), beta1, beta2, group.eps, group.weightDecay,
+      );
+    }
+  }
+
   /** Drops every gradient (PyTorch's default set_to_none=True); setToNone=false zeroes them in place. */
   zeroGrad(setToNone = true): void {
     for (const group of this.paramGroups) {
@@ -129,7 +161,8 @@ export class AdamW {
     const flat = this.paramGroups.flatMap((g) => g.params);
     const state = this.state.size === 0 ? [] : flat.map((p) => {
       const s = this.stateFor(p);
-      return { step: s.step, exp_avg: s.exp_avg, exp_avg_sq: s.exp_avg_sq };
+      // The fused kernel counts on the device (capturableStep's replays advance only that count).
+      return { step: s.stepTensor ? s.stepTensor.item() : s.step, exp_avg: s.exp_avg, exp_avg_sq: s.exp_avg_sq };
     });
     let index = 0;
     const paramGroups = this.paramGroups.map((g) => ({

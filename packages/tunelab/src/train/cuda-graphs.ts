@@ -15,6 +15,10 @@ export interface CudaGraphContext {
   worldSize: number;
   /** Whether the addon has the CUDAGraph binding (torch.cuda.graphsAvailable()). */
   graphsCompiled: boolean;
+  /** Whether the addon has the fused AdamW reading its learning rate from a device tensor (default: it has). */
+  capturableOptimizer?: boolean;
+  /** Micro-batches per optimizer step (default 1). */
+  gradAccum?: number;
 }
 
 export interface CudaGraphDecision {
@@ -23,23 +27,28 @@ export interface CudaGraphDecision {
   fallback: string | null;
 }
 
-/** Why a run whose graphs resolve to on still trains eagerly: the step capture itself is the part still to build. */
-export const STEP_CAPTURE_PENDING = 'the trainer does not capture its step yet (the CUDAGraph binding is in; docs/training.md)';
-
 /** Decides whether to capture: `auto` means on for CUDA, off (silently) elsewhere. */
 export function resolveCudaGraphs(mode: CudaGraphMode, context: CudaGraphContext): CudaGraphDecision {
   if (mode === 'off') return { enabled: false, fallback: null };
   if (context.device !== 'cuda') {
     return { enabled: false, fallback: mode === 'on' ? `CUDA graphs off: they need --device cuda (this run is on ${context.device})` : null };
   }
-  const reason = !context.graphsCompiled
-    ? `the addon was built without at::cuda::CUDAGraph (libtorch ${torch.buildInfo().libtorch}; needs >= 2.0 with CUDA)`
-    : context.precision === 'fp16'
-      ? 'fp16 loss scaling reads the gradient norm on the host every step (use --precision bf16)'
-      : context.worldSize > 1
-        ? 'data-parallel all-reduces run between backward and the optimizer step, outside a capturable step'
-        : null;
+  const reason = captureBlocker(context);
   return reason ? { enabled: false, fallback: `CUDA graphs off: ${reason}` } : { enabled: true, fallback: null };
+}
+
+/** Why this run's step cannot be captured on CUDA; null when it can. */
+function captureBlocker(context: CudaGraphContext): string | null {
+  const libtorch = () => torch.buildInfo().libtorch;
+  if (!context.graphsCompiled) return `the addon was built without at::cuda::CUDAGraph (libtorch ${libtorch()}; needs >= 2.0 with CUDA)`;
+  if (context.capturableOptimizer === false) {
+    return `the addon has no fused AdamW that reads the learning rate from the device (libtorch ${libtorch()}; needs >= 2.2)`;
+  }
+  const gradAccum = context.gradAccum ?? 1;
+  if (gradAccum > 1) return `--grad-accum ${gradAccum} splits a step over several batches, which one graph per batch shape cannot hold`;
+  if (context.precision === 'fp16') return 'fp16 loss scaling reads the gradient norm on the host every step (use --precision bf16)';
+  if (context.worldSize > 1) return 'data-parallel all-reduces run between backward and the optimizer step, outside a capturable step';
+  return null;
 }
 
 /**

@@ -27,7 +27,7 @@ import { METRICS_FILE, writeJsonAtomic } from './output.js';
 import { computeThreads, describePrecision, resolveDevice, resolvePrecision, type ComputeDevice, type Precision } from './precision.js';
 import { PendingLog, createReporter, teeReporter, type Reporter } from './progress.js';
 import { openTracker, type Tracker } from './tracking.js';
-import { STEP_CAPTURE_PENDING, defaultPadToMultipleOf, resolveCudaGraphs } from './cuda-graphs.js';
+import { defaultPadToMultipleOf, resolveCudaGraphs } from './cuda-graphs.js';
 import { PROFILE_FILE, formatProfile } from './profile.js';
 import { train, type Distributed, type TrainingPlan } from './trainer.js';
 import { TOTAL_STEPS_METRIC } from '../sweep/types.js';
@@ -102,10 +102,9 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
     const padToMultipleOf = args.padToMultipleOf ?? defaultPadToMultipleOf(device);
     const graphs = resolveCudaGraphs(args.cudaGraphs, {
       device, precision, worldSize: distributed?.worldSize ?? 1, graphsCompiled: torch.cuda.graphsAvailable(),
+      capturableOptimizer: torch.optim.AdamW.capturableAvailable(), gradAccum: args.gradAccum,
     });
     if (graphs.fallback && isMain) reporter.message(graphs.fallback);
-    // The binding and the decision are in; capturing the step per bucket is not (it needs a CUDA machine to test).
-    if (graphs.enabled && isMain) reporter.message(`CUDA graphs off: ${STEP_CAPTURE_PENDING}`);
     const saveModel = (dir: string) => saveModelFolder(model, tokenizer, dir);
     const result = await train({
       model, saveModel, distributed,
@@ -126,8 +125,9 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
         logEvery: args.logEvery, earlyStoppingPatience: args.earlyStoppingPatience, metricForBest: best,
         // HF's EarlyStoppingCallback requires load_best_model_at_end: patience turns it on rather than failing.
         loadBestModelAtEnd: args.loadBestModelAtEnd || args.earlyStoppingPatience !== undefined,
-        resumeFrom, resumeKey: resumeKey(args), profile: args.profile,
+        resumeFrom, resumeKey: resumeKey(args), profile: args.profile, cudaGraphs: graphs.enabled,
       },
+      onMessage: (text) => reporter.message(text),
       onLog: (entry) => { reporter.log(entry); tracker.log(entry); },
       onProgress: (info) => reporter.progress(info),
       onCheckpoint: (dir) => reporter.message(`saved ${dir}`),

@@ -11,7 +11,8 @@ export const PROFILE_FILE = 'profile.json';
 
 /** The timed parts of a training run, in table order. */
 export const PROFILE_PARTS = [
-  'setup', 'data', 'copy', 'forward', 'backward', 'allReduce', 'clip', 'optimizer', 'logging', 'evaluation', 'checkpoint',
+  'setup', 'data', 'copy', 'forward', 'backward', 'allReduce', 'clip', 'optimizer', 'graphStep', 'graphCapture', 'logging',
+  'evaluation', 'checkpoint',
 ] as const;
 export type ProfilePart = (typeof PROFILE_PARTS)[number];
 
@@ -24,6 +25,8 @@ const PART_LABELS: Record<ProfilePart | 'firstShapes' | 'untimed', string> = {
   allReduce: 'gradient all-reduce (ranks)',
   clip: 'gradient clipping',
   optimizer: 'optimizer step',
+  graphStep: 'captured step (graph replays)',
+  graphCapture: 'CUDA graph captures',
   logging: 'logging and syncs',
   evaluation: 'evaluation',
   checkpoint: 'checkpoints and best model',
@@ -32,7 +35,7 @@ const PART_LABELS: Record<ProfilePart | 'firstShapes' | 'untimed', string> = {
 };
 
 /** Parts of one optimizer step: a first-seen shape's extra cost is taken out of these. */
-const STEP_PARTS: readonly ProfilePart[] = ['copy', 'forward', 'backward', 'allReduce', 'clip', 'optimizer'];
+const STEP_PARTS: readonly ProfilePart[] = ['copy', 'forward', 'backward', 'allReduce', 'clip', 'optimizer', 'graphStep'];
 
 export interface ProfileRow {
   part: ProfilePart | 'firstShapes' | 'untimed';

@@ -13,6 +13,7 @@ import { TrainInputError } from './errors.js';
 import { noDecayParameterNames } from '../models/modules.js';
 import { toModelInputs, type Batch, type TrainableModel } from './inference.js';
 import { LossScaler, withAutocast, type ComputeDevice, type Precision } from './precision.js';
+import { GraphedSteps } from './graph-step.js';
 import { createProfiler, type Profiler, type TrainingProfile } from './profile.js';
 import { lrMultiplier, warmupSteps, type Schedule, type SchedulerName } from './schedule.js';
 
@@ -48,6 +49,11 @@ export interface TrainerOptions {
   resumeKey: ResumeKey;
   /** Time each part of the loop (train/profile.ts; on CUDA with a device sync per part): TrainResult.profile. */
   profile?: boolean;
+  /**
+   * Capture the step in CUDA graphs, one per batch shape (train/graph-step.ts); only on CUDA, with one micro-batch
+   * per step, no fp16 loss scaling and one rank (resolveCudaGraphs says why not, elsewhere it is ignored).
+   */
+  cudaGraphs?: boolean;
 }
 
 /**
@@ -93,6 +99,8 @@ export interface TrainerSetup {
    * long the run is planned to be; awaited, so the caller can create its outputs only once nothing can refuse the run.
    */
   onPlan?: (plan: TrainingPlan) => void | Promise<void>;
+  /** One-line notices for the user (rank 0), e.g. why CUDA graphs fell back to eager steps. */
+  onMessage?: (text: string) => void;
   /** Asked after every step; a reason (e.g. a stop requested from the dashboard) ends training there. */
   stopRequested?: () => string | null;
   distributed?: Distributed;
@@ -142,6 +150,12 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
   const optimizer = profiler.time('setup', () => createOptimizer(model, opts.lr, opts.weightDecay, opts.device));
   const params = optimizer.paramGroups.flatMap((group) => group.params);
   const scaler = opts.precision === 'fp16' ? new LossScaler() : null;
+  const graphs = opts.cudaGraphs && opts.device === 'cuda' && opts.gradAccum === 1 && !scaler && !distributed
+    ? new GraphedSteps({
+      model, optimizer, params, maxGradNorm: opts.maxGradNorm, precision: opts.precision,
+      onFallback: (line) => { if (isMain) setup.onMessage?.(line); },
+    })
+    : null;
 
   // Epoch 0's batches are collated once: they give the epoch length, and the loop reuses them if it starts there.
   let firstEpochBatches: Batch[] | null = profiler.time('data', () => setup.trainBatches(0));
@@ -171,12 +185,19 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
       // One optimizer step = one group of `gradAccum` micro-batches (the epoch's last group may be shorter).
       const groupStart = i - (i % opts.gradAccum);
       const groupSize = Math.min(opts.gradAccum, batches.length - groupStart);
-      pending.addMicroBatch(microStep(model, batches[i], groupSize, opts, scaler, profiler));
-      if (i + 1 < groupStart + groupSize) continue;
+      const graphed = graphs?.step(batches[i], opts.lr * lrMultiplier(schedule, state.globalStep), profiler) ?? null;
+      if (graphed) {
+        lastLr = opts.lr * lrMultiplier(schedule, state.globalStep);
+        pending.addMicroBatch(graphed.loss);
+        pending.endStep(graphed.gradNorm);
+      } else {
+        pending.addMicroBatch(microStep(model, batches[i], groupSize, opts, scaler, profiler));
+        if (i + 1 < groupStart + groupSize) continue;
 
-      if (distributed) await profiler.timeAsync('allReduce', async () => distributed.allReduceGradients(params));
-      lastLr = opts.lr * lrMultiplier(schedule, state.globalStep);
-      pending.endStep(optimizerStep(optimizer, params, lastLr, opts.maxGradNorm, scaler, profiler));
+        if (distributed) await profiler.timeAsync('allReduce', async () => distributed.allReduceGradients(params));
+        lastLr = opts.lr * lrMultiplier(schedule, state.globalStep);
+        pending.endStep(optimizerStep(optimizer, params, lastLr, opts.maxGradNorm, scaler, profiler));
+      }
       profiler.endStep(batches.slice(groupStart, i + 1));
       state.globalStep += 1;
       state.samplesSeen += sumBatchSizes(batches, groupStart, i + 1) * worldSize;
@@ -224,6 +245,7 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
   }
 
   pending.dispose();
+  graphs?.dispose();
   const loadedBest = opts.loadBestModelAtEnd && state.best ? state.best : null;
   if (loadedBest) {
     profiler.time('checkpoint', () => {
