@@ -123,13 +123,17 @@ export class AdamW {
    */
   capturableStep(lr: Tensor): void {
     const update = native.adamwFusedLrTensor;
-    if (update === undefined) throw new TorchError(`AdamW.capturableStep needs a CUDA build of libtorch >= 2.2 (this is ${native.buildInfo().libtorch})`);
+    if (update === undefined) {
+      throw new TorchError(`AdamW.capturableStep needs a CUDA build of libtorch >= 2.2 (this is ${native.buildInfo().libtorch})`);
+    }
     if (!this.fused) throw new TorchError('AdamW.capturableStep needs fused: true');
     for (const group of this.paramGroups) {
       const hasGrad = native.hasGrads(group.params.map((p) => handleOf(p, 'AdamW.capturableStep')));
       const withGrad = group.params.filter((_, i) => hasGrad[i]);
       const states = withGrad.map((param) => this.state.get(param));
-      if (states.some((state) => state?.stepTensor === undefined)) throw new TorchError('AdamW.capturableStep: take one step() first (it creates the state)');
+      if (states.some((state) => state?.stepTensor === undefined)) {
+        throw new TorchError('AdamW.capturableStep: take one step() first (it creates the state)');
+      }
       if (withGrad.length === 0) continue;
       const [beta1, beta2] = group.betas;
       update(

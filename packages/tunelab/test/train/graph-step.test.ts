@@ -30,6 +30,15 @@ test('cuda graphs: gradient accumulation and an addon without the device-lr Adam
   for (const decision of [accum, noOptimizer]) assert.ok(!decision.fallback!.includes('\n'), 'one line');
 });
 
+test('cuda graphs: AdamW.capturableStep refuses what it cannot capture, by name', () => {
+  const param = torch.keep(torch.zeros([2]));
+  const lr = torch.keep(torch.zeros([]));
+  const optimizer = new torch.optim.AdamW([param]);
+  assert.throws(() => optimizer.capturableStep(lr), /AdamW\.capturableStep needs (a CUDA build of libtorch >= 2\.2|fused: true)/);
+  param.dispose();
+  lr.dispose();
+});
+
 function collectingReporter(messages: string[]): Reporter {
   return { progress: () => {}, log: () => {}, message: (text) => messages.push(text), result: () => {}, close: () => {} };
 }
