@@ -1,7 +1,10 @@
 // Dynamic batching: rows (features) of concurrent requests wait in one queue and run together, up to
-// `maxBatchSize` rows, once the batch is full or its oldest row has waited `maxWaitMs`. Rows of similar length go
-// together (less padding). The forward pass is synchronous, so between batches the batcher yields to the event
-// loop (setImmediate): requests that arrived meanwhile are read and queued before the next batch is chosen.
+// `maxBatchSize` rows, once the batch is full, or nothing else is on its way (no request announced with `expect` is
+// still being read or tokenized), or its oldest row has waited `maxWaitMs`. So a lone request runs at once instead
+// of waiting for company that is not coming, and rows that queued during a forward pass run as soon as it ends.
+// Rows of similar length go together (less padding). The forward pass is synchronous, so between batches the
+// batcher yields to the event loop (setImmediate): requests that arrived meanwhile are read and queued before the
+// next batch is chosen.
 import type { Feature } from '../data/features.js';
 import type { RowOutputs } from './heads/types.js';
 
@@ -12,7 +15,12 @@ export interface BatcherOptions {
   maxQueuedRows: number;
   /** One forward pass over the rows, in order (libtorch runs it synchronously; another engine may not). */
   run(features: Feature[]): RowOutputs[] | Promise<RowOutputs[]>;
-  /** Called after each batch with its number of rows. */
+  /**
+   * Padded tokens (rows × longest row) one forward pass may take: a larger batch runs as several passes, the
+   * inputs sorted by length and each input's rows kept in one pass (as `predict` runs them). Default: no limit.
+   */
+  maxTokensPerRun?: number;
+  /** Called after each forward pass with its number of rows. */
   onBatch?(rows: number): void;
 }
 
@@ -40,6 +48,8 @@ export class DynamicBatcher {
   private running = false;
   private scheduled: { immediate: boolean; cancel(): void } | null = null;
   private waitMs: number;
+  /** Requests announced by `expect` whose rows have not been submitted yet. */
+  private expected = 0;
 
   constructor(private readonly options: BatcherOptions) {
     this.waitMs = options.maxWaitMs;
@@ -69,6 +79,21 @@ export class DynamicBatcher {
     this.schedule();
   }
 
+  /**
+   * Announces a request whose rows are on their way (its body is being read, parsed and tokenized): queued rows
+   * wait for it (up to `maxWaitMs`). Call the returned function once its rows are submitted or it failed.
+   */
+  expect(): () => void {
+    this.expected++;
+    let settled = false;
+    return () => {
+      if (settled) return;
+      settled = true;
+      this.expected--;
+      this.schedule();
+    };
+  }
+
   /** Queues the rows of one input; resolves with their outputs, in order, once all have run. */
   submit(features: Feature[]): Promise<RowOutputs[]> {
     if (!this.hasRoomFor(features.length)) {
@@ -86,7 +111,7 @@ export class DynamicBatcher {
   /** Runs the next batch now when it is full or its oldest row has waited long enough, else sets a timer for it. */
   private schedule(): void {
     if (this.running || this.queue.length === 0) return;
-    const wait = this.queue.length >= this.options.maxBatchSize ? 0
+    const wait = this.queue.length >= this.options.maxBatchSize || this.expected === 0 ? 0
       : Math.max(0, this.queue[0].arrivedAt + this.waitMs - performance.now());
     if (this.scheduled && (this.scheduled.immediate || wait > 0)) return;
     this.scheduled?.cancel();
@@ -105,16 +130,48 @@ export class DynamicBatcher {
     if (batch.length === 0) return;
     this.running = true;
     try {
-      const outputs = await this.options.run(batch.map((row) => row.feature));
-      batch.forEach((row, i) => this.deliver(row, outputs[i]));
-    } catch (error) {
-      this.fail(batch, error);
+      for (const rows of this.passesOf(batch)) await this.runPass(rows);
     } finally {
       this.running = false;
-      this.options.onBatch?.(batch.length);
     }
     // Let the requests that came in during the forward pass be read before choosing the next batch.
     setImmediate(() => this.schedule());
+  }
+
+  private async runPass(rows: QueuedRow[]): Promise<void> {
+    try {
+      const outputs = await this.options.run(rows.map((row) => row.feature));
+      rows.forEach((row, i) => this.deliver(row, outputs[i]));
+    } catch (error) {
+      this.fail(rows, error);
+    } finally {
+      this.options.onBatch?.(rows.length);
+    }
+  }
+
+  /**
+   * The batch cut into forward passes of at most `maxTokensPerRun` padded tokens: inputs sorted by their longest
+   * row and packed in that order, never splitting one input (an input over the limit runs alone).
+   */
+  private passesOf(batch: QueuedRow[]): QueuedRow[][] {
+    const limit = this.options.maxTokensPerRun ?? Infinity;
+    const longest = (rows: QueuedRow[]) => Math.max(...rows.map((row) => row.feature.input_ids.length));
+    if (batch.length * longest(batch) <= limit) return [batch];
+    const byOwner = new Map<Owner, QueuedRow[]>();
+    for (const row of batch) byOwner.set(row.owner, [...(byOwner.get(row.owner) ?? []), row]);
+    const inputs = [...byOwner.values()].map((rows) => ({ rows, length: longest(rows) })).sort((a, b) => a.length - b.length);
+    const passes: QueuedRow[][] = [];
+    let pass: QueuedRow[] = [];
+    for (const input of inputs) {
+      // sorted by length, so this input's longest row is the pass's longest
+      if (pass.length > 0 && (pass.length + input.rows.length) * input.length > limit) {
+        passes.push(pass);
+        pass = [];
+      }
+      pass.push(...input.rows);
+    }
+    if (pass.length > 0) passes.push(pass);
+    return passes;
   }
 
   /** The oldest row and the rows closest to it in length, up to the batch size (all of them when they fit). */

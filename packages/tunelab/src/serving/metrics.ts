@@ -35,7 +35,7 @@ export class ServingMetrics {
   private readonly latency = new Histogram(LATENCY_BUCKETS);
   private readonly batchSizes = new Histogram(BATCH_BUCKETS);
 
-  constructor(private readonly queueDepth: () => number) {}
+  constructor(private readonly queueDepth: () => number, private readonly inFlight: () => number) {}
 
   /** One answered request; `route` is the route pattern (never the raw path, which a client chooses). */
   request(route: string, status: number, seconds: number): void {
@@ -73,6 +73,9 @@ export class ServingMetrics {
       '# HELP tunelab_serve_queue_depth Rows waiting for a batch.',
       '# TYPE tunelab_serve_queue_depth gauge',
       `tunelab_serve_queue_depth ${this.queueDepth()}`,
+      '# HELP tunelab_serve_requests_in_flight HTTP requests being answered (this one included).',
+      '# TYPE tunelab_serve_requests_in_flight gauge',
+      `tunelab_serve_requests_in_flight ${this.inFlight()}`,
     ];
     return `${lines.join('\n')}\n`;
   }

@@ -1,6 +1,7 @@
 // `tunelab serve` on a real port: concurrent requests batched together yet answered individually (each equal to
-// predict's answer), the token beyond loopback, and SIGTERM draining the request in flight.
+// predict's answer), the token beyond loopback, and SIGTERM draining the requests in flight.
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { test } from 'node:test';
 import * as torch from '@tunelab/torch';
 import { startServing } from '../../src/serving/serve.js';
@@ -8,6 +9,23 @@ import { finished, startCli } from '../e2e/helpers.js';
 import { assertClose, predictRecord, tinyHeadModel } from './helpers.js';
 
 torch.setNumThreads(1);
+
+const pause = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+/** A POST whose body is half sent now (the server has the request in flight) and the rest on `finish()`. */
+function slowPost(url: string, body: string): { finish(): void; answer: Promise<{ status: number; body: string }> } {
+  const request = httpRequest(url, { method: 'POST', headers: { 'Content-Length': Buffer.byteLength(body) } });
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    request.on('response', (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+    });
+    request.on('error', reject);
+  });
+  request.write(body.slice(0, 5));
+  return { finish: () => request.end(body.slice(5)), answer };
+}
 
 function metric(text: string, name: string): number {
   const match = new RegExp(`^${name.replace(/[{}"+]/g, '\\$&')} (\\S+)$`, 'm').exec(text);
@@ -20,10 +38,14 @@ test('concurrent requests share batches and each gets its own answer (= predict)
   const server = await startServing({ modelDir: dir, port: 0, device: 'cpu', maxBatchSize: 8, maxWaitMs: 100 });
   try {
     const texts = Array.from({ length: 16 }, (_, i) => `sentence number ${i} ${'is longer '.repeat(i % 5)}than the last`);
-    const answers = await Promise.all(texts.map(async (text) => {
-      const response = await fetch(`${server.url}/v1/predict`, { method: 'POST', body: JSON.stringify({ text }) });
-      assert.equal(response.status, 200);
-      return response.json();
+    // All 16 in flight at once (bodies half sent), then completed together: batches wait for announced requests.
+    const posts = texts.map((text) => slowPost(`${server.url}/v1/predict`, JSON.stringify({ text })));
+    while (metric(await (await fetch(`${server.url}/metrics`)).text(), 'tunelab_serve_requests_in_flight') < 17) await pause();
+    for (const post of posts) post.finish();
+    const answers = await Promise.all(posts.map(async ({ answer }) => {
+      const { status, body } = await answer;
+      assert.equal(status, 200);
+      return JSON.parse(body) as unknown;
     }));
     for (const [i, text] of texts.entries()) assertClose(answers[i], await predictRecord(dir, { text }), 1e-5, text);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
@@ -57,7 +79,7 @@ test('beyond loopback a token is generated and /v1/* and /metrics need it; /heal
   }
 });
 
-test('SIGTERM: the request in flight is answered, then the process exits 0', async () => {
+test('SIGTERM: the requests in flight (one queued, one still sending its body) are answered, then the process exits 0', async () => {
   const dir = await tinyHeadModel('classification');
   const child = startCli(['serve', '--model', dir, '--port', '0', '--device', 'cpu', '--threads', '1', '--max-wait-ms', '2000']);
   const result = finished(child);
@@ -71,15 +93,23 @@ test('SIGTERM: the request in flight is answered, then the process exits 0', asy
     child.once('exit', () => reject(new Error(`serve exited early: ${stdout}`)));
   });
   assert.match(stdout, /device cpu, precision fp32/);
+  const gauge = async (name: string) => metric(await (await fetch(`${url}/metrics`)).text(), name);
+  // A request whose body is half sent: the server has it in flight, and batches wait for its rows.
+  const slow = slowPost(`${url}/v1/predict`, JSON.stringify({ text: 'still sending' }));
+  while (await gauge('tunelab_serve_requests_in_flight') < 2) await pause();
+  // So this one sits in the batch queue (up to --max-wait-ms 2 s) waiting for it; then the server is asked to stop.
   const pending = fetch(`${url}/v1/predict`, { method: 'POST', body: JSON.stringify({ text: 'answer me before you go' }) });
-  // Wait until the request sits in the batch queue (it waits up to 2 s for company), then ask the server to stop.
-  while (metric(await (await fetch(`${url}/metrics`)).text(), 'tunelab_serve_queue_depth') === 0) await new Promise((r) => setTimeout(r, 20));
+  while (await gauge('tunelab_serve_queue_depth') === 0) await pause();
   child.kill('SIGTERM');
   const response = await pending;
   assert.equal(response.status, 200);
   assert.deepEqual(await response.json(), await predictRecord(dir, { text: 'answer me before you go' }));
+  slow.finish();
+  const { status, body } = await slow.answer;
+  assert.equal(status, 200);
+  assert.deepEqual(JSON.parse(body), await predictRecord(dir, { text: 'still sending' }));
   const exit = await result;
   assert.equal(exit.code, 0, exit.stderr);
-  assert.match(exit.stdout, /SIGTERM: answering the 1 requests in flight[\s\S]*stopped/);
+  assert.match(exit.stdout, /SIGTERM: answering the 2 requests in flight[\s\S]*stopped/);
   await assert.rejects(fetch(`${url}/health`));
 });
