@@ -58,7 +58,7 @@ export function register(program: Command): void {
     .option('--device <device>', 'cpu | cuda | auto', oneOf(DEVICES), 'auto')
     .option('--precision <precision>', 'fp32 | bf16 | fp16 | auto (default fp32, as transformers)', oneOf(PRECISIONS), 'fp32')
     .option('--max-batch-size <n>', 'rows per forward pass (1: no dynamic batching)', positiveInt, 32)
-    .option('--max-wait-ms <ms>', 'how long a batch waits for more requests', nonNegativeInt, 5)
+    .option('--max-wait-ms <ms>', 'how long a batch waits for requests still being read (with none on the way it runs at once)', nonNegativeInt, 5)
     .option('--max-queue <n>', 'rows allowed to wait; beyond it requests get 503 with Retry-After', positiveInt, 1024)
     .option('--token <token>', 'bearer token for /v1/* and /metrics (default beyond loopback: $TUNELAB_SERVE_TOKEN, else generated and printed once)', token)
     .option('--max-seq-length <n>', 'longest input in tokens; longer texts are truncated (default 128; 384 for QA)', positiveInt)
