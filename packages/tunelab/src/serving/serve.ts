@@ -62,11 +62,17 @@ export async function startServing(options: StartServingOptions): Promise<Runnin
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await serving.drain();
       server.closeIdleConnections();
+      // A kept-alive connection that turns busy after the drain (a browser's preconnect) would hold server.close()
+      // until Node's timeouts: every answer is out by now, so give it a moment and then cut it.
+      const grace = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
       await closed;
+      clearTimeout(grace);
       model.dispose();
     })(),
   };
 }
+
+const CLOSE_GRACE_MS = 1000;
 
 function listen(serving: ServingApp, host: string, port: number): Promise<Server> {
   return new Promise<Server>((resolve, reject) => {

@@ -2,6 +2,7 @@
 // predict's answer), the token beyond loopback, and SIGTERM draining the requests in flight.
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import * as torch from '@tunelab/torch';
 import { startServing } from '../../src/serving/serve.js';
@@ -57,6 +58,23 @@ test('concurrent requests share batches and each gets its own answer (= predict)
   } finally {
     await server.close();
   }
+});
+
+test('close() does not wait for a kept-alive connection that started another request (a browser preconnect)', async () => {
+  const dir = await tinyHeadModel('classification');
+  const server = await startServing({ modelDir: dir, port: 0, device: 'cpu' });
+  const { hostname, port } = new URL(server.url);
+  const socket = connect(Number(port), hostname);
+  socket.on('error', () => undefined);
+  // One whole request on a kept-alive connection, then the head of a second one that never ends.
+  socket.write(`GET /health HTTP/1.1\r\nHost: ${hostname}:${port}\r\n\r\n`);
+  await new Promise((resolve) => socket.once('data', resolve));
+  socket.write(`GET /health HTTP/1.1\r\nHost: ${hostname}:${port}\r\n`);
+  await pause();
+  const started = performance.now();
+  await server.close();
+  assert.ok(performance.now() - started < 5000, `close() took ${Math.round(performance.now() - started)} ms`);
+  socket.destroy();
 });
 
 test('beyond loopback a token is generated and /v1/* and /metrics need it; /health does not', async () => {
