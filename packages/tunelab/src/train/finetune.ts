@@ -239,7 +239,7 @@ function finalWeightsMessage(loadedBest: BestMetric | null, lastStep: number, me
     const why = args.loadBestModelAtEnd ? '--load-best-model-at-end' : '--load-best-model-at-end, on with --early-stopping-patience';
     return `saved model: weights of step ${loadedBest.step}, the best ${loadedBest.metric} (${loadedBest.value}) (${why})`;
   }
-  return `saved model: weights of the last step ${lastStep} (--load-best-model-at-end is off; the best ${metric} is best_step)`;
+  return `saved model: weights of the last step ${lastStep} (--load-best-model-at-end is off; the step with the best ${metric} is best_step in metrics.json)`;
 }
 
 /**
