@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as torch from '@tunelab/torch';
 import { AutoConfig, AutoModelForSequenceClassification } from '../packages/tunelab/src/models/auto.js';
@@ -23,6 +23,7 @@ import { LOOPBACK_HOSTS } from '../packages/tunelab/src/server/middleware/host-c
 import { createServingApp } from '../packages/tunelab/src/serving/app.js';
 import { loadServingModel, type ServingModel } from '../packages/tunelab/src/serving/model.js';
 import { startServing } from '../packages/tunelab/src/serving/serve.js';
+import { BERT_BASE_UNCASED, BERT_MINI_CONFIG, SHARED } from './bert-mini.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -35,13 +36,6 @@ const { values: flags } = parseArgs({
   },
 });
 const THREADS = Number(flags.threads);
-const SHARED = resolve(import.meta.dirname, '../../shared');
-const BERT = join(SHARED, 'data/models/bert-base-uncased');
-const MINI = {
-  vocab_size: 30522, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024,
-  max_position_embeddings: 512, type_vocab_size: 2, hidden_act: 'gelu', hidden_dropout_prob: 0.1,
-  attention_probs_dropout_prob: 0.1, layer_norm_eps: 1e-12, initializer_range: 0.02, pad_token_id: 0,
-};
 const MAX_WAIT_MS = 5;
 
 
@@ -166,10 +160,10 @@ async function runLoad(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'tunelab-serve-bench-'));
   const modelDir = join(work, 'model');
   torch.manualSeed(42);
-  const model = AutoModelForSequenceClassification.fromConfig(AutoConfig.forModel('bert', MINI), { numLabels: 2 });
+  const model = AutoModelForSequenceClassification.fromConfig(AutoConfig.forModel('bert', BERT_MINI_CONFIG), { numLabels: 2 });
   model.savePretrained(modelDir);
   model.dispose();
-  for (const file of ['tokenizer.json', 'tokenizer_config.json', 'vocab.txt']) copyFileSync(join(BERT, file), join(modelDir, file));
+  for (const file of ['tokenizer.json', 'tokenizer_config.json', 'vocab.txt']) copyFileSync(join(BERT_BASE_UNCASED, file), join(modelDir, file));
 
   // The peer: the same weights exported by `tunelab export` (export/onnx-export.ts), run by onnxruntime-node.
   let onnx = !flags['no-onnx'];

@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as torch from '@tunelab/torch';
 import { trainBatches, type Batch } from '../packages/tunelab/src/data/collate.js';
@@ -22,6 +22,7 @@ import { AutoConfig, AutoModelForSequenceClassification } from '../packages/tune
 import { fusedProjections } from '../packages/tunelab/src/models/modules.js';
 import { AutoTokenizer } from '../packages/tunelab/src/tokenizers/auto.js';
 import { train } from '../packages/tunelab/src/train/trainer.js';
+import { BERT_BASE_UNCASED, BERT_MINI_CONFIG, SHARED } from './bert-mini.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -32,21 +33,14 @@ const { values: flags } = parseArgs({
 });
 const THREADS = Number(flags.threads);
 const WARMUP = 2;
-const SHARED = resolve(import.meta.dirname, '../../shared');
-const BERT = join(SHARED, 'data/models/bert-base-uncased');
-const MINI = {
-  vocab_size: 30522, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024,
-  max_position_embeddings: 512, type_vocab_size: 2, hidden_act: 'gelu', hidden_dropout_prob: 0.1,
-  attention_probs_dropout_prob: 0.1, layer_norm_eps: 1e-12, initializer_range: 0.02, pad_token_id: 0,
-};
 
 torch.setNumThreads(THREADS);
 fusedProjections.enabled = !flags['separate-qkv'];
-const tokenizer = await AutoTokenizer.fromPretrained(BERT);
+const tokenizer = await AutoTokenizer.fromPretrained(BERT_BASE_UNCASED);
 const dataset = readGlueTsv('mrpc', join(SHARED, 'data/glue/MRPC/train.tsv'));
 const features = await sequenceClassificationFeatures(tokenizer, dataset, { maxLength: 128 });
 const work = mkdtempSync(join(tmpdir(), 'tunelab-bench-'));
-writeFileSync(join(work, 'config.json'), JSON.stringify({ ...MINI, model_type: 'bert' }));
+writeFileSync(join(work, 'config.json'), JSON.stringify({ ...BERT_MINI_CONFIG, model_type: 'bert' }));
 
 interface Measured { seconds: number; steps: number; realTokens: number; paddedTokens: number }
 
@@ -62,7 +56,7 @@ const realTokens = (batches: Batch[]) => batches.reduce((s, b) => s + b.attentio
 
 async function runTunelab(batches: Batch[], precision: 'fp32' | 'bf16'): Promise<Measured> {
   torch.manualSeed(42);
-  const config = AutoConfig.forModel('bert', MINI);
+  const config = AutoConfig.forModel('bert', BERT_MINI_CONFIG);
   const model = AutoModelForSequenceClassification.fromConfig(config, { numLabels: 2 });
   let started = 0;
   await train({

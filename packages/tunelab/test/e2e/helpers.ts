@@ -1,5 +1,6 @@
 // End-to-end helpers: tiny from-scratch model folders (bert-base-uncased's tokenizer, a 2-layer config), the CLI as
 // a child process, and the shared data sets (read from ../shared, never copied).
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,6 +53,19 @@ export function finished(child: ChildProcess): Promise<CliResult> {
   return new Promise((resolvePromise) => {
     child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
   });
+}
+
+/** Starts `tunelab <args>` (with --json) and SIGKILLs it as soon as it has logged step `killAt`. */
+export async function killAfterStep(args: string[], killAt: number): Promise<void> {
+  const child = startCli(args);
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const steps = buffered.split('\n').filter((l) => l.startsWith('{"type":"log"')).map((l) => (JSON.parse(l) as { step: number }).step);
+    if (steps.some((s) => s >= killAt)) child.kill('SIGKILL');
+  });
+  const result = await finished(child);
+  assert.equal(result.signal, 'SIGKILL', `the run ended before step ${killAt}: ${result.stderr}`);
 }
 
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {

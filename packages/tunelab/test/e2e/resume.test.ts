@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { GLUE, finished, readJson, runCli, startCli, tempDir, tinyModelFolder } from './helpers.js';
+import { GLUE, killAfterStep, readJson, runCli, tempDir, tinyModelFolder } from './helpers.js';
 
 const model = tinyModelFolder();
 const args = (out: string) => ['train', '--model', model, '--task', 'glue/mrpc', '--from-scratch', '--threads', '1',
@@ -13,28 +13,15 @@ const args = (out: string) => ['train', '--model', model, '--task', 'glue/mrpc',
   '--max-train-samples', '96', '--max-eval-samples', '32', '--epochs', '2', '--batch-size', '8', '--lr', '5e-4',
   '--warmup-ratio', '0.1', '--save-every', '4', '--eval-every', '6', '--log-every', '1', '--json', '--output-dir', out];
 
-/** Starts the run (resuming when asked) and SIGKILLs it as soon as it has logged step `killAt`. */
-async function killAfterStep(out: string, killAt: number, resume: boolean): Promise<void> {
-  const child = startCli([...args(out), ...(resume ? ['--resume'] : [])]);
-  let buffered = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const steps = buffered.split('\n').filter((l) => l.startsWith('{"type":"log"')).map((l) => (JSON.parse(l) as { step: number }).step);
-    if (steps.some((s) => s >= killAt)) child.kill('SIGKILL');
-  });
-  const result = await finished(child);
-  assert.equal(result.signal, 'SIGKILL', `the run ended before step ${killAt}: ${result.stderr}`);
-}
-
 test('SIGKILL at any moment + --resume ends bit-identical to the uninterrupted run', async () => {
   const reference = join(tempDir(), 'reference');
   const whole = await runCli(args(reference));
   assert.equal(whole.code, 0, whole.stderr);
 
   const interrupted = join(tempDir(), 'interrupted');
-  await killAfterStep(interrupted, 5, false); // between checkpoints 4 and 8
-  await killAfterStep(interrupted, 12, true); // during the evaluation / checkpoint of step 12
-  await killAfterStep(interrupted, 22, true); // just before the last checkpoint
+  await killAfterStep(args(interrupted), 5); // between checkpoints 4 and 8
+  await killAfterStep([...args(interrupted), '--resume'], 12); // during the evaluation / checkpoint of step 12
+  await killAfterStep([...args(interrupted), '--resume'], 22); // just before the last checkpoint
   const last = await runCli([...args(interrupted), '--resume']);
   assert.equal(last.code, 0, last.stderr);
   assert.match(last.stdout, /"resuming from [^"]*checkpoint-(20|24)"/);

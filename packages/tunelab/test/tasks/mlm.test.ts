@@ -11,7 +11,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { AutoModelForMaskedLM } from '../../src/models/auto.js';
 import { logging } from '../../src/models/logging.js';
 import { AutoTokenizer } from '../../src/tokenizers/auto.js';
-import { SHARED, TINY, finished, readJson, readJsonLines, runCli, startCli, tempDir, tinyModelFolder } from '../e2e/helpers.js';
+import { SHARED, TINY, killAfterStep, readJson, readJsonLines, runCli, tempDir, tinyModelFolder } from '../e2e/helpers.js';
 
 const dir = tempDir('tunelab-mlm-');
 const model = tinyModelFolder();
@@ -148,19 +148,6 @@ test('bad corpora: one line naming the file (and line), exit 2, no output folder
     assert.equal(existsSync(out), false, `${file}: nothing written`);
   }
 });
-
-/** Starts the run (resuming when asked) and SIGKILLs it as soon as it has logged step `killAt`. */
-async function killAfterStep(args: string[], killAt: number): Promise<void> {
-  const child = startCli(args);
-  let buffered = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const steps = buffered.split('\n').filter((l) => l.startsWith('{"type":"log"')).map((l) => (JSON.parse(l) as { step: number }).step);
-    if (steps.some((s) => s >= killAt)) child.kill('SIGKILL');
-  });
-  const result = await finished(child);
-  assert.equal(result.signal, 'SIGKILL', `the run ended before step ${killAt}: ${result.stderr}`);
-}
 
 test('mlm: SIGKILL + --resume ends bit-identical to the uninterrupted run (masks drawn from the seed)', async () => {
   const reference = join(dir, 'resume-reference');
