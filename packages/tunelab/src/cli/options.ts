@@ -7,6 +7,7 @@ import { aliasNames, closestName, flagName } from '../train/args.js';
 import { exitCodeOf } from '../errors.js';
 import { TrainConfigError } from '../train/errors.js';
 import { resolveStoreTarget } from '../track/connect.js';
+import { TOKEN_PATTERN } from '../server/serve.js';
 
 /** [commander flag spec, help] — the value forms are checked by the zod schema, not by commander. */
 export type OptionTable = [string, string][];
@@ -129,4 +130,16 @@ export function storeHelp(env: NodeJS.ProcessEnv = process.env): string {
   }
   const from = env.TUNELAB_STORE ? '$TUNELAB_STORE' : env.TUNELAB_HOME ? '$TUNELAB_HOME' : './tunelab-runs';
   return `tracking store: SQLite file/folder or postgres://… (default: ${fallback}, from ${from})`;
+}
+
+/** A TCP port for --port (0: any free port). */
+export function portNumber(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('expected an integer 0..65535 (0: any free port)');
+  return Number(value);
+}
+
+/** An access token for --token (the servers' TOKEN_PATTERN). */
+export function accessToken(value: string): string {
+  if (!TOKEN_PATTERN.test(value)) throw new InvalidArgumentError('expected 16 to 512 printable characters without spaces');
+  return value;
 }

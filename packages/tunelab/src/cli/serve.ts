@@ -4,10 +4,9 @@ import { availableParallelism } from 'node:os';
 import * as torch from '@tunelab/torch';
 import { InvalidArgumentError, type Command } from 'commander';
 import { TASK_NAMES } from '../tasks/index.js';
-import { TOKEN_PATTERN } from '../server/serve.js';
 import { startServing } from '../serving/serve.js';
 import { DEVICES, PRECISIONS, type DeviceFlag, type PrecisionFlag } from '../train/precision.js';
-import { positiveInt, runVerb } from './options.js';
+import { accessToken, portNumber, positiveInt, runVerb } from './options.js';
 
 interface ServeFlags {
   model: string;
@@ -25,11 +24,6 @@ interface ServeFlags {
   threads?: number;
 }
 
-function port(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('expected an integer 0..65535 (0: any free port)');
-  return Number(value);
-}
-
 function nonNegativeInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 60_000) throw new InvalidArgumentError('expected an integer 0..60000');
   return Number(value);
@@ -42,11 +36,6 @@ function oneOf<T extends string>(values: readonly T[]) {
   };
 }
 
-function token(value: string): string {
-  if (!TOKEN_PATTERN.test(value)) throw new InvalidArgumentError('expected 16 to 512 printable characters without spaces');
-  return value;
-}
-
 export function register(program: Command): void {
   program
     .command('serve')
@@ -54,13 +43,13 @@ export function register(program: Command): void {
     .requiredOption('--model <folder>', 'fine-tuned model folder (config.json, weights, tokenizer)')
     .option('--task <task>', `as predict --task (default: the model's own; fill-mask for a masked LM): fill-mask, ${TASK_NAMES.join(', ')}`)
     .option('--host <host>', 'address to bind; anything but loopback needs the token', '127.0.0.1')
-    .option('--port <port>', 'port to listen on (0: any free port)', port, 8080)
+    .option('--port <port>', 'port to listen on (0: any free port)', portNumber, 8080)
     .option('--device <device>', 'cpu | cuda | auto', oneOf(DEVICES), 'auto')
     .option('--precision <precision>', 'fp32 | bf16 | fp16 | auto (default fp32, as transformers)', oneOf(PRECISIONS), 'fp32')
     .option('--max-batch-size <n>', 'rows per forward pass (1: no dynamic batching)', positiveInt, 32)
     .option('--max-wait-ms <ms>', 'how long a batch waits for requests still being read (with none on the way it runs at once)', nonNegativeInt, 5)
     .option('--max-queue <n>', 'rows allowed to wait; beyond it requests get 503 with Retry-After', positiveInt, 1024)
-    .option('--token <token>', 'bearer token for /v1/* and /metrics (default beyond loopback: $TUNELAB_SERVE_TOKEN, else generated and printed once)', token)
+    .option('--token <token>', 'bearer token for /v1/* and /metrics (default beyond loopback: $TUNELAB_SERVE_TOKEN, else generated and printed once)', accessToken)
     .option('--max-seq-length <n>', 'longest input in tokens; longer texts are truncated (default 128; 384 for QA)', positiveInt)
     .option('--doc-stride <n>', 'QA: context tokens shared by consecutive windows (default 128)', positiveInt)
     .option('--threads <n>', 'CPU threads for libtorch (default: all cores)', positiveInt)
@@ -75,7 +64,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     host: flags.host, port: flags.port,
     device: flags.device as DeviceFlag, precision: flags.precision as PrecisionFlag,
     maxBatchSize: flags.maxBatchSize, maxWaitMs: flags.maxWaitMs, maxQueuedRows: Math.max(flags.maxQueue, flags.maxBatchSize),
-    ...(given !== undefined ? { token: token(given) } : {}),
+    ...(given !== undefined ? { token: accessToken(given) } : {}),
     ...(flags.maxSeqLength !== undefined ? { maxSeqLength: flags.maxSeqLength } : {}),
     ...(flags.docStride !== undefined ? { docStride: flags.docStride } : {}),
   });

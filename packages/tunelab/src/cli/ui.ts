@@ -1,19 +1,9 @@
 // `tunelab ui`: serves the dashboard and its API over a store until interrupted (Ctrl-C).
-import { InvalidArgumentError, type Command } from 'commander';
-import { startServer, TOKEN_PATTERN } from '../server/serve.js';
+import type { Command } from 'commander';
+import { startServer } from '../server/serve.js';
 import { redactUrl } from '../track/connect.js';
 import { withStore } from './common.js';
-import { storeHelp } from './options.js';
-
-function portNumber(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('expected an integer 0..65535 (0: any free port)');
-  return Number(value);
-}
-
-function token(value: string): string {
-  if (!TOKEN_PATTERN.test(value)) throw new InvalidArgumentError('expected 16 to 512 printable characters without spaces');
-  return value;
-}
+import { accessToken, portNumber, storeHelp } from './options.js';
 
 export function register(program: Command): void {
   program
@@ -22,11 +12,11 @@ export function register(program: Command): void {
     .option('--store <url>', storeHelp())
     .option('--port <port>', 'port to listen on', portNumber, 6006)
     .option('--host <host>', 'address to bind; anything but loopback makes every API call need the token', '127.0.0.1')
-    .option('--token <token>', 'API token (default: $TUNELAB_UI_TOKEN, else generated and printed once)', token)
+    .option('--token <token>', 'API token (default: $TUNELAB_UI_TOKEN, else generated and printed once)', accessToken)
     .action((options: { store?: string; port: number; host: string; token?: string }) =>
       withStore('ui', options.store, async (store) => {
         const given = options.token ?? process.env.TUNELAB_UI_TOKEN;
-        const server = await startServer({ store, host: options.host, port: options.port, token: given === undefined ? undefined : token(given) });
+        const server = await startServer({ store, host: options.host, port: options.port, token: given === undefined ? undefined : accessToken(given) });
         console.log(`tunelab ui: store ${redactUrl(store.url)}`);
         if (!server.dashboardBuilt) console.log('tunelab ui: the dashboard is not built, serving the API only (run `npm run build`)');
         console.log(`tunelab ui: open ${server.url}/#token=${server.token}`);
