@@ -22,7 +22,8 @@ const { values: flags } = parseArgs({
     epochs: { type: 'string', default: '3' }, precision: { type: 'string', default: 'bf16' },
     threads: { type: 'string', default: '2' }, hidden: { type: 'string', default: '128' },
     layers: { type: 'string', default: '2' }, vocab: { type: 'string', default: '8000' },
-    'max-seq-length': { type: 'string', default: '64' },
+    'max-seq-length': { type: 'string', default: '64' }, 'pretrain-lr': { type: 'string', default: '1e-3' },
+    'finetune-lr': { type: 'string', default: '1e-4' }, 'finetune-batch-size': { type: 'string', default: '32' },
   },
 });
 const REPO = resolve(import.meta.dirname, '..');
@@ -61,7 +62,9 @@ const sources = ['glue/SST-2/train.tsv', 'glue/MRPC/train.tsv', 'glue/STS-B/trai
 function cli(args: string[]): { metrics: Record<string, number>; seconds: number } {
   const start = performance.now();
   const run = spawnSync(process.execPath, ['--conditions=development', '--import', 'tsx', MAIN, ...args],
-    { cwd: REPO, encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, TUNELAB_HOME: work } });
+    // OMP_WAIT_POLICY=passive: on a CPU shared with other processes, libtorch's OpenMP threads otherwise spin at every
+    // barrier while their peer waits to be scheduled — measured 10× slower steps at load average 5 on 2 cores.
+    { cwd: REPO, encoding: 'utf8', maxBuffer: 1 << 28, env: { OMP_WAIT_POLICY: 'passive', ...process.env, TUNELAB_HOME: work } });
   if (run.status !== 0) throw new Error(`tunelab ${args.join(' ')} failed:\n${run.stderr}`);
   const out = args[args.indexOf('--output-dir') + 1];
   return { metrics: JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, number>, seconds: (performance.now() - start) / 1000 };
@@ -92,14 +95,14 @@ console.log(`corpus: ${lines.length} lines, ${(readFileSync(corpus).length / 1e6
 
 const pretrained = join(work, 'pretrained');
 const pre = cli(['train', '--model', modelDir, '--task', 'mlm', '--from-scratch', '--train-file', corpus,
-  '--max-steps', flags['pretrain-steps'], '--batch-size', '64', '--lr', '1e-3', '--warmup-ratio', '0.06', '--seed', '0',
+  '--max-steps', flags['pretrain-steps'], '--batch-size', '64', '--lr', flags['pretrain-lr'], '--warmup-ratio', '0.06', '--seed', '0',
   '--log-every', '100', ...common, '--output-dir', pretrained]);
 console.log(`pre-training: ${flags['pretrain-steps']} steps of 64 × ${flags['max-seq-length']} tokens in ${pre.seconds.toFixed(0)} s`);
 
 const finetune = (seed: number, from: 'pretrained' | 'scratch') => cli(['train', '--task', 'glue/mrpc',
   ...(from === 'pretrained' ? ['--model', pretrained] : ['--model', modelDir, '--from-scratch']),
   '--train-file', join(DATA, 'glue/MRPC/train.tsv'), '--validation-file', join(DATA, 'glue/MRPC/dev.tsv'),
-  '--epochs', flags.epochs, '--batch-size', '32', '--lr', '1e-4', '--warmup-ratio', '0.1', '--seed', String(seed),
+  '--epochs', flags.epochs, '--batch-size', flags['finetune-batch-size'], '--lr', flags['finetune-lr'], '--warmup-ratio', '0.1', '--seed', String(seed),
   ...common, '--output-dir', join(work, `mrpc-${from}-${seed}`)]);
 
 const results: Record<'pretrained' | 'scratch', { accuracy: number; f1: number; seconds: number }[]> = { pretrained: [], scratch: [] };

@@ -6,7 +6,7 @@
 // Each server is its own process; configurations alternate over --repeats rounds, and medians are printed.
 //
 //   node --conditions=development --import tsx bench/serve-load.ts [--threads 1] [--repeats 3] [--seconds 4]
-//        [--concurrency 1,8,64] [--no-onnx]
+//        [--concurrency 1,8,64] [--no-onnx] [--precision fp32|bf16] [--max-batch-size 32]
 //
 // --threads: libtorch's and onnxruntime's threads per server (default 1: on a 2-core machine the load generator needs
 // the other core). scripts/gpu/run.sh's `serve` stage runs it with --threads 8 on a 16-core machine.
@@ -33,9 +33,13 @@ const { values: flags } = parseArgs({
     role: { type: 'string', default: 'load' }, engine: { type: 'string', default: 'torch' }, model: { type: 'string' },
     'onnx-dir': { type: 'string' },
     'max-batch-size': { type: 'string', default: '32' },
+    precision: { type: 'string', default: 'fp32' },
   },
 });
 const THREADS = Number(flags.threads);
+const PRECISION = flags.precision === 'bf16' ? 'bf16' : 'fp32'; // tunelab's servers; the ONNX peer is fp32
+/** --max-batch-size of the batched servers (the load generator's flag; a server process gets its own). */
+const BATCHED_SIZE = Number(flags['max-batch-size']);
 const MAX_WAIT_MS = 5;
 
 
@@ -46,7 +50,7 @@ async function runServer(): Promise<void> {
   const modelDir = flags.model!;
   const maxBatchSize = Number(flags['max-batch-size']);
   if (flags.engine === 'torch') {
-    const server = await startServing({ modelDir, port: 0, device: 'cpu', precision: 'fp32', maxBatchSize, maxWaitMs: MAX_WAIT_MS });
+    const server = await startServing({ modelDir, port: 0, device: 'cpu', precision: PRECISION, maxBatchSize, maxWaitMs: MAX_WAIT_MS });
     console.log(`URL ${server.url}`);
     return;
   }
@@ -90,7 +94,8 @@ interface Server { name: string; url: string; child: ChildProcess }
 
 function startServer(name: string, modelDir: string, onnxDir: string, engine: string, maxBatchSize: number): Promise<Server> {
   const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', import.meta.filename, '--role', 'server',
-    '--engine', engine, '--model', modelDir, '--onnx-dir', onnxDir, '--max-batch-size', String(maxBatchSize), '--threads', String(THREADS)],
+    '--engine', engine, '--model', modelDir, '--onnx-dir', onnxDir, '--max-batch-size', String(maxBatchSize), '--threads', String(THREADS),
+    '--precision', PRECISION],
   // OpenBLAS keeps its own thread pool (all cores, spinning after each GEMM) beside libtorch's: pin both to --threads.
   { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, OPENBLAS_NUM_THREADS: String(THREADS), OMP_NUM_THREADS: String(THREADS) } });
   process.once('exit', () => child.kill('SIGTERM'));
@@ -178,8 +183,8 @@ async function runLoad(): Promise<void> {
     }
   }
   const configs: [name: string, engine: string, maxBatchSize: number][] = [
-    ['tunelab batched', 'torch', 32], ['tunelab unbatched', 'torch', 1],
-    ...(onnx ? [['onnx batched', 'onnx', 32], ['onnx unbatched', 'onnx', 1]] as [string, string, number][] : []),
+    ['tunelab batched', 'torch', BATCHED_SIZE], ['tunelab unbatched', 'torch', 1],
+    ...(onnx ? [['onnx batched', 'onnx', BATCHED_SIZE], ['onnx unbatched', 'onnx', 1]] as [string, string, number][] : []),
   ];
   const servers: Server[] = [];
   for (const [name, engine, size] of configs) servers.push(await startServer(name, modelDir, onnxDir, engine, size));
@@ -208,8 +213,8 @@ async function runLoad(): Promise<void> {
     return { reqPerSecond: median(runs.map((r) => r.reqPerSecond)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)) };
   };
   const line = (cells: (string | number)[]) => cells.map((c, i) => String(c)[i === 0 ? 'padEnd' : 'padStart'](i === 0 ? 18 : 11)).join(' ');
-  console.log(`\nBERT-mini pair classifier (random weights), MRPC dev pairs, ${THREADS} threads, CPU, fp32, libtorch ${torch.buildInfo().libtorch}; ` +
-    `${flags.repeats} alternating rounds of ${seconds} s per cell, medians. batched: --max-batch-size 32 --max-wait-ms ${MAX_WAIT_MS}; unbatched: --max-batch-size 1.`);
+  console.log(`\nBERT-mini pair classifier (random weights), MRPC dev pairs, ${THREADS} threads, CPU, tunelab ${PRECISION}, libtorch ${torch.buildInfo().libtorch}; ` +
+    `${flags.repeats} alternating rounds of ${seconds} s per cell, medians. batched: --max-batch-size ${BATCHED_SIZE} --max-wait-ms ${MAX_WAIT_MS}; unbatched: --max-batch-size 1.`);
   console.log(line(['server', 'clients', 'req/s', 'p50 ms', 'p99 ms', 'p99/p50', 'vs unbatch', ...(onnx ? ['vs onnx'] : [])]));
   for (const concurrency of levels) {
     const unbatched = summary('tunelab unbatched', concurrency);

@@ -4,11 +4,13 @@
 // libtorch, with the very same batches. Prints real tokens/s, seconds per step and per epoch, and the ratios.
 //
 //   node --conditions=development --import tsx bench/train-throughput.ts [--steps 24] [--threads 2] [--full]
-//        [--precision fp32,bf16] [--padding pad128,grouped] [--separate-qkv]
+//        [--precision fp32,bf16] [--padding pad128,grouped] [--separate-qkv] [--repeats 3]
 //
 // --steps N times N batches spread evenly over the epoch (both sides, same batches) and extrapolates the epoch;
 // --full runs every batch of the epoch. The first 2 steps of each run are warm-up and not timed. --separate-qkv runs
 // tunelab with three query/key/value GEMMs instead of the fused one (an A/B of models/modules.ts fusedProjections).
+// --repeats N runs each configuration N times, tunelab and PyTorch alternating (the first of the pair swaps every
+// repeat), and prints the medians of seconds per step: this machine is shared and noisy.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +30,7 @@ const { values: flags } = parseArgs({
   options: {
     steps: { type: 'string', default: '24' }, threads: { type: 'string', default: '2' }, full: { type: 'boolean', default: false },
     precision: { type: 'string', default: 'fp32,bf16' }, padding: { type: 'string', default: 'pad128,grouped' },
-    'separate-qkv': { type: 'boolean', default: false },
+    'separate-qkv': { type: 'boolean', default: false }, repeats: { type: 'string', default: '1' },
   },
 });
 const THREADS = Number(flags.threads);
@@ -91,6 +93,11 @@ function runPython(batches: Batch[], precision: 'fp32' | 'bf16'): Measured {
   return { seconds: out.seconds, steps: out.steps, realTokens: out.real_tokens, paddedTokens: out.padded_tokens };
 }
 
+/** The run with the median seconds (the runs time the same batches). */
+function medianRun(runs: Measured[]): Measured {
+  return [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor((runs.length - 1) / 2)];
+}
+
 const rows: string[] = [];
 const line = (cells: (string | number)[]) => cells.map((c) => String(c).padStart(11)).join(' ');
 rows.push(line(['precision', 'batches', 'impl', 's/step', 'real tok/s', 's/epoch', 'speed ratio']));
@@ -101,8 +108,18 @@ for (const precision of flags.precision.split(',') as ('fp32' | 'bf16')[]) {
       ...(padding === 'grouped' ? { groupByLength: true } : { groupByLength: false, padToMultipleOf: 128 }),
     });
     const batches = pick(epoch);
-    const ours = await runTunelab(batches, precision);
-    const peer = runPython(batches, precision);
+    const runs: { ours: Measured; peer: Measured }[] = [];
+    for (let r = 0; r < Number(flags.repeats); r++) {
+      if (r % 2 === 0) {
+        const ours = await runTunelab(batches, precision);
+        runs.push({ ours, peer: runPython(batches, precision) });
+      } else {
+        const peer = runPython(batches, precision);
+        runs.push({ ours: await runTunelab(batches, precision), peer });
+      }
+    }
+    const ours = medianRun(runs.map((run) => run.ours));
+    const peer = medianRun(runs.map((run) => run.peer));
     for (const [impl, m] of [['tunelab', ours], ['pytorch', peer]] as const) {
       const perStep = m.seconds / m.steps;
       rows.push(line([precision, padding, impl, perStep.toFixed(3), (m.realTokens / m.seconds).toFixed(0),
@@ -112,6 +129,7 @@ for (const precision of flags.precision.split(',') as ('fp32' | 'bf16')[]) {
   }
 }
 console.log(`\nBERT-mini on MRPC train (${features.features.length} examples, ${Math.ceil(features.features.length / 32)} steps/epoch), ` +
-  `batch 32, ${THREADS} threads, libtorch ${torch.buildInfo().libtorch}; ${flags.full ? 'whole epoch' : `${flags.steps} batches spread over the epoch`} ` +
+  `batch 32, ${THREADS} threads, libtorch ${torch.buildInfo().libtorch}; ${flags.full ? 'whole epoch' : `${flags.steps} batches spread over the epoch`}, ` +
+  `median of ${flags.repeats} alternating repeat(s) ` +
   `(epoch time extrapolated from s/step). speed ratio = PyTorch s/step ÷ tunelab s/step (> 1: tunelab faster).\n`);
 console.log(rows.join('\n'));

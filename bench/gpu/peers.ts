@@ -10,7 +10,10 @@
 //
 //   node --conditions=development --import tsx bench/gpu/peers.ts --model DIR --mrpc-train TSV --squad FILE
 //        [--tasks mrpc,squad] [--impls tunelab,hf-defaults,hf-tuned] [--device cuda] [--squad-steps 150]
-//        [--work /tmp/tunelab-peers] [--profile] [--tunelab-args "…"] [--quick]
+//        [--work /tmp/tunelab-peers] [--profile] [--tunelab-args "…"] [--warmup] [--quick]
+// impl tunelab-eager: tunelab with --cuda-graphs off (the step and the evaluation run eagerly).
+// --warmup: a short tunelab run first, untimed, so the first timed process does not pay for a cold machine (the
+// driver's and the file system's caches), which the processes after it would not.
 // --quick (rehearsals on a CPU): 8 MRPC pairs, 2 SQuAD steps of batch 2 at length 128, tunelab only by default.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,7 +26,7 @@ const { values: flags } = parseArgs({
     tasks: { type: 'string', default: 'mrpc,squad' }, impls: { type: 'string' }, device: { type: 'string', default: 'cuda' },
     'squad-steps': { type: 'string', default: '150' }, work: { type: 'string', default: '/tmp/tunelab-peers' },
     profile: { type: 'boolean', default: false }, 'tunelab-args': { type: 'string', default: '' }, quick: { type: 'boolean', default: false },
-    timeout: { type: 'string', default: '240' },
+    timeout: { type: 'string', default: '240' }, warmup: { type: 'boolean', default: false },
   },
 });
 const REPO = resolve(import.meta.dirname, '../..');
@@ -80,7 +83,7 @@ function tunelabArgs(task: string, data: string, outputDir: string, extra: strin
       '--lr', '3e-5', '--max-steps', String(squadSteps), ...common];
 }
 
-function runTunelab(task: string, data: string, extra: string[] = []): Measured & { stdout: string } {
+function runTunelab(task: string, data: string, extra: string[] = [], impl = 'tunelab'): Measured & { stdout: string } {
   const outputDir = join(work, `tunelab-${task}-${Date.now()}`);
   const { stdout, stderr, status } = run(process.execPath, ['--conditions=development', '--import', 'tsx',
     'packages/tunelab/src/cli/main.ts', ...tunelabArgs(task, data, outputDir, extra)]);
@@ -88,11 +91,11 @@ function runTunelab(task: string, data: string, extra: string[] = []): Measured 
     .filter((v) => v.type === 'result').at(-1);
   const metrics = (result?.metrics ?? null) as Record<string, number> | null;
   if (status !== 0 || !metrics) {
-    return { impl: 'tunelab', task, secondsPerEpoch: null, featuresPerSecond: null, peakMemoryGiB: null, stdout, error: `exit ${status}: ${stderr.trim().split('\n').at(-1)}` };
+    return { impl, task, secondsPerEpoch: null, featuresPerSecond: null, peakMemoryGiB: null, stdout, error: `exit ${status}: ${stderr.trim().split('\n').at(-1)}` };
   }
   const epochs = metrics.epoch || 1;
   return {
-    impl: 'tunelab', task, stdout, secondsPerEpoch: metrics.train_runtime_s / epochs, featuresPerSecond: metrics.train_samples_per_second,
+    impl, task, stdout, secondsPerEpoch: metrics.train_runtime_s / epochs, featuresPerSecond: metrics.train_samples_per_second,
     peakMemoryGiB: metrics.peak_cuda_memory_bytes !== undefined ? metrics.peak_cuda_memory_bytes / 2 ** 30 : null,
   };
 }
@@ -132,10 +135,15 @@ function printTable(): void {
 
 const results: Measured[] = [];
 const profiles: Record<string, string> = {};
+if (flags.warmup) {
+  const warm = runTunelab('mrpc', required('mrpc-train'), ['--max-train-samples', String(batch * 20)], 'warm-up');
+  console.log(`warm-up (untimed): ${warm.error ?? `${fmt(warm.secondsPerEpoch)} s`}`);
+}
 for (const task of flags.tasks!.split(',')) {
   const data = task === 'mrpc' ? required('mrpc-train') : enlargedSquad(required('squad'), squadSteps * batch);
   for (const impl of impls) {
     const measured = impl === 'tunelab' ? runTunelab(task, data)
+      : impl === 'tunelab-eager' ? runTunelab(task, data, ['--cuda-graphs', 'off'], impl)
       : runHf(impl === 'hf-tuned' ? 'tuned' : 'defaults', task, data);
     const { stdout: _stdout, ...row } = measured as Measured & { stdout?: string };
     results.push(row);

@@ -5,7 +5,8 @@
 #
 #   OUT=/some/folder bash scripts/gpu/run.sh
 #
-# Stages, in order: env, build, torch, models, train, nccl (and hf, hfpeer, profile, peers, graphs, serve when named). Each logs to $OUT/<stage>.log and appends one JSON line
+# Stages, in order: env, build, torch, models, train, nccl (and hf, hfpeer, profile, peers, graphs, epoch, serve,
+# servecheck, pretrain when named). Each logs to $OUT/<stage>.log and appends one JSON line
 # to $OUT/summary.jsonl; $OUT/summary.md is rewritten after every stage, so a run cut short still reports what ran.
 # Every command inside a stage is a `step` with its own timeout, clamped to the stage's budget and to the run's
 # deadline (TUNELAB_GPU_DEADLINE_S, default 525 s after start). No `set -e`: a failed step is recorded, and the
@@ -97,6 +98,7 @@ link_shared() {   # tests read ../shared (read-only data beside the repository):
     && ln -s "$PWD/.device/data/models/bert-base-uncased" ../shared/data/models/bert-base-uncased \
     && ln -s "$PWD/.device/data/glue/MRPC" ../shared/data/glue/MRPC \
     && ln -s "$PWD/packages/tunelab/test/fixtures/tiny-bert" ../shared/fixtures/tiny-bert \
+    && { [[ ! -f .device/data/corpus.tar.xz ]] || xz -dc .device/data/corpus.tar.xz | tar -C ../shared/data -xf -; } \
     && echo "made ../shared from .device/data and the repository's tiny-bert fixtures"
 }
 export -f write_env unpack_node_modules link_shared
@@ -202,27 +204,34 @@ stage_profile() {
 }
 
 # --- e'''. peers: MRPC epoch and SQuAD steps, tunelab against the HF Trainer (defaults and tuned), same card ------
+# TUNELAB_GPU_PEERS picks the programs (default: tunelab, tunelab-eager, hf-defaults, hf-tuned).
 stage_peers() {
-  local args=()
-  [[ $DEVICE == cpu ]] && args=(--quick)   # rehearsal: tunelab only, a few tiny steps
+  local args=(--impls "${TUNELAB_GPU_PEERS:-tunelab,tunelab-eager,hf-defaults,hf-tuned}")
+  [[ $DEVICE == cpu ]] && args=(--quick --impls tunelab,tunelab-eager)   # rehearsal: a few tiny steps
   step gpu-peers $(( STAGE_END - $(date +%s) - 5 )) $NODE_TS bench/gpu/peers.ts --model .device/data/models/bert-base-uncased \
       --mrpc-train .device/data/glue/MRPC/train.tsv --squad .device/data/squad/sample-v1.1.json --device $DEVICE \
-      --work "$WORK/peers" --profile "${args[@]}"
+      --work "$WORK/peers" --profile --warmup "${args[@]}"
 }
 
 # --- e4. graphs: the step in CUDA graphs (T7 item 3): the graph-vs-eager and dropout tests on the GPU, then one MRPC
 # epoch with graphs on (timed, then profiled) and off (timed), tunelab only ------------------------------------------
-stage_graphs() {
-  local failed=0 quick=() peers=(bench/gpu/peers.ts --model .device/data/models/bert-base-uncased --tasks mrpc --impls tunelab
-    --mrpc-train .device/data/glue/MRPC/train.tsv --device $DEVICE)
-  [[ $DEVICE == cpu ]] && quick=(--quick)   # rehearsal
-  step graph-tests 60 env TUNELAB_TEST_DEVICE=$DEVICE $NODE_TEST --test-concurrency=1 packages/tunelab/test/train/graph-step.test.ts \
+# --- e5. epoch: tunelab alone: MRPC epochs (twice, then profiled; then with CUDA_MODULE_LOADING=EAGER, which loads
+# every kernel at start-up: what is left of a first-seen shape's cost then is not kernel loading), and SQuAD steps of a
+# whole epoch of features (88,524 / 32 = 2,767), where the first-seen shapes are paid once as in a real epoch ---------
+stage_epoch() {
+  local failed=0 common=(bench/gpu/peers.ts --model .device/data/models/bert-base-uncased --impls tunelab
+    --mrpc-train .device/data/glue/MRPC/train.tsv --squad .device/data/squad/sample-v1.1.json --device $DEVICE)
+  local steps=2767; [[ $DEVICE == cpu ]] && { common+=(--quick); steps=2; }   # rehearsal
+  step mrpc-epochs 60 $NODE_TS "${common[@]}" --tasks mrpc --impls tunelab,tunelab --warmup --profile --work "$WORK/epoch-mrpc" || failed=1
+  step mrpc-eager-loading 30 env CUDA_MODULE_LOADING=EAGER $NODE_TS "${common[@]}" --tasks mrpc --profile --work "$WORK/epoch-eager" \
     || failed=1
-  step peers-graphs-on 80 $NODE_TS "${peers[@]}" --work "$WORK/graphs-on" --profile '--tunelab-args=--cuda-graphs on' "${quick[@]}" \
-    || failed=1
-  step peers-graphs-off 40 $NODE_TS "${peers[@]}" --work "$WORK/graphs-off" '--tunelab-args=--cuda-graphs off' "${quick[@]}" \
-    || failed=1
+  step squad-epoch 120 $NODE_TS "${common[@]}" --tasks squad --squad-steps $steps --work "$WORK/epoch-squad" || failed=1
   return $failed
+}
+
+# (graphs on and off, MRPC and SQuAD, are rows of the peers stage: tunelab and tunelab-eager)
+stage_graphs() {
+  step graph-tests 60 env TUNELAB_TEST_DEVICE=$DEVICE $NODE_TEST --test-concurrency=1 packages/tunelab/test/train/graph-step.test.ts
 }
 
 # --- f. nccl: a world of 1 over NCCL (collectives, gradient reducer, overhead on a small job); Gloo tests -------
@@ -235,10 +244,28 @@ stage_nccl() {
 }
 
 # --- g. serve: bench/serve-load.ts on the machine's CPU cores (req/s, p50/p99; batched, unbatched, onnxruntime) --
+# fp32 (transformers' inference default) with the ONNX peer, then bf16 (AMX on the host CPU) against itself.
 stage_serve() {
-  local args=(--threads 8 --repeats 3 --seconds 3)
+  local args=(--threads 8 --repeats 2 --seconds 3) failed=0
   [[ $DEVICE == cpu ]] && args=(--threads 1 --repeats 1 --seconds 1 --concurrency 1,8)   # rehearsal
-  step serve-load $(( STAGE_END - $(date +%s) - 5 )) $NODE_TS bench/serve-load.ts "${args[@]}"
+  step serve-load-fp32 $(( (STAGE_END - $(date +%s)) * 3 / 5 )) $NODE_TS bench/serve-load.ts "${args[@]}" || failed=1
+  step serve-load-bf16 $(( STAGE_END - $(date +%s) - 5 )) $NODE_TS bench/serve-load.ts "${args[@]}" --concurrency 8,64 --no-onnx --precision bf16 \
+    || failed=1
+  grep -m1 -o 'amx[a-z_0-9]*' /proc/cpuinfo | sort -u | tr '\n' ' '; nproc
+  return $failed
+}
+
+# --- g'. servecheck: the batching ratio again (bf16, 3 rounds), and fp32 with 16 threads or batches of 64 at 64 clients
+stage_servecheck() {
+  local quick=() failed=0
+  [[ $DEVICE == cpu ]] && quick=(--threads 1 --repeats 1 --seconds 1)   # rehearsal
+  step serve-bf16-3-rounds 60 $NODE_TS bench/serve-load.ts --threads 8 --repeats 3 --seconds 3 --concurrency 8,64 --no-onnx \
+    --precision bf16 "${quick[@]}" || failed=1
+  step serve-fp32-16-threads 30 $NODE_TS bench/serve-load.ts --threads 16 --repeats 2 --seconds 3 --concurrency 64 --no-onnx \
+    "${quick[@]}" || failed=1
+  step serve-fp32-batch-64 30 $NODE_TS bench/serve-load.ts --threads 8 --repeats 2 --seconds 3 --concurrency 64 --no-onnx \
+    --max-batch-size 64 "${quick[@]}" || failed=1
+  return $failed
 }
 
 # --- h. pretrain: bench/pretrain-gain.ts (MLM pre-training then MRPC fine-tuning vs from scratch; T8's demo) -------
@@ -248,7 +275,7 @@ stage_pretrain() {
 }
 
 # TUNELAB_GPU_STAGES picks the stages and their order (env first; all but env need build's addon).
-declare -A BUDGET=([env]=45 [build]=170 [torch]=55 [models]=50 [hf]=40 [train]=170 [hfpeer]=50 [profile]=110 [peers]=300 [graphs]=180 [nccl]=60 [serve]=230 [pretrain]=300)
+declare -A BUDGET=([env]=45 [build]=170 [torch]=55 [models]=50 [hf]=40 [train]=170 [hfpeer]=50 [profile]=110 [peers]=300 [graphs]=60 [nccl]=60 [serve]=200 [servecheck]=130 [epoch]=220 [pretrain]=300)
 for stage in ${TUNELAB_GPU_STAGES:-env build torch hf models train hfpeer nccl}; do
   run_stage "$stage" "${BUDGET[$stage]}"
   [[ $stage == env && -f $WORK/env.sh ]] && source "$WORK/env.sh"

@@ -21,6 +21,17 @@ std::string shapeString(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
+// A host tensor onto `device`. To CUDA it is staged in pinned memory and copied with non_blocking: a copy from
+// pageable memory makes the host wait until the GPU has finished everything queued before it (PyTorch synchronizes
+// the stream), so the next batch could not be prepared while the GPU runs the current step. The caching host
+// allocator records the copy's stream, so the staging block is not reused before the copy has read it.
+at::Tensor toDeviceFromHost(const at::Tensor& host, const at::Device& device) {
+  if (!device.is_cuda()) return host.to(device);
+  auto pinned = at::empty(host.sizes(), host.options().pinned_memory(true));
+  pinned.copy_(host);
+  return pinned.to(device, /*non_blocking=*/true);
+}
+
 // fromTypedArray(data, shape, sourceDtype, dtype?, device?): copies data (interpreted as sourceDtype) into a
 // new CPU tensor, then converts to dtype and moves to device.
 Napi::Value fromTypedArray(const Napi::CallbackInfo& info) {
@@ -37,7 +48,7 @@ Napi::Value fromTypedArray(const Napi::CallbackInfo& info) {
   auto tensor = at::empty(shape, at::TensorOptions().dtype(sourceType));
   if (needed) std::memcpy(tensor.data_ptr(), static_cast<uint8_t*>(data.ArrayBuffer().Data()) + data.ByteOffset(), needed);
   if (!isNullish(info[3])) tensor = tensor.to(toDtype(info[3]));
-  if (!isNullish(info[4])) tensor = tensor.to(toDevice(info[4]));
+  if (!isNullish(info[4])) tensor = toDeviceFromHost(tensor, toDevice(info[4]));
   return wrap(info.Env(), tensor);
 }
 

@@ -27,7 +27,9 @@ export function register(program: Command): void {
     }
     const args = parseArgs(EvalArgsSchema, flags);
     const progress = createEvalProgress(args.json ? null : process.stderr);
-    const result = await evaluateSavedModel(args, progress.update).finally(() => progress.stop());
+    const result = await evaluateSavedModel(args, {
+      onBatch: progress.update, onWarning: (text) => process.stderr.write(`warning: ${text}\n`),
+    }).finally(() => progress.stop());
     if (args.json) process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
     else {
       process.stdout.write(`${metricsTable(result.metrics)}\n${formatSetup(result)}\n`

@@ -38,6 +38,7 @@ export const MODEL_OPTIONS: OptionTable = [
 export const INFERENCE_OPTIONS: OptionTable = [
   ['--precision <precision>', 'fp32 | bf16 | fp16 | auto (default fp32, as transformers; bf16 is faster on GPUs and AMX CPUs)'],
   ['--eval-batch-size <n>', 'examples per forward pass (default 64)'],
+  ['--cuda-graphs <mode>', 'auto | on | off: replay each batch shape\'s forward pass from a CUDA graph (default auto: on for CUDA)'],
 ];
 
 /** commander's attribute name of a long flag: `--learning_rate` → `learning_rate`, `--batch-size` → `batchSize`. */

@@ -32,7 +32,7 @@ const TRAIN_OPTIONS: OptionTable = [
   ['--no-group-by-length', 'plain shuffled batches instead of length-grouped ones'],
   ['--pad-to-multiple-of <n>', 'round each batch\'s length up to a multiple of n: fewer shapes (default 64 on CUDA, 1 on CPU)'],
   ['--profile', 'print (and store with the run) where the training time went: data, copies, forward, backward, …'],
-  ['--cuda-graphs <mode>', 'auto | on | off: capture the training step in CUDA graphs (default auto: on for CUDA)'],
+  ['--cuda-graphs <mode>', 'auto | on | off: capture the training step and the evaluation forward passes in CUDA graphs (default auto: on for CUDA)'],
   ['--eval-every <n|epoch>', 'evaluate every n steps, or each epoch (default epoch)'],
   ['--save-every <n|epoch>', 'checkpoint every n steps, or each epoch; 0 = no checkpoints (default epoch)'],
   ['--save-strategy <when>', 'no | steps | epoch (HF\'s save_strategy; steps: every --save-every steps, default 500)'],

@@ -23,6 +23,8 @@ export interface CollateOptions {
   padId: number;
   /** Round T up to a multiple of this (tensor cores like multiples of 8). Default 1. */
   padToMultipleOf?: number;
+  /** Never round T past this (trainBatches and evalBatches: the set's longest row, rounded up to 8). */
+  maxWidth?: number;
 }
 
 export function collate(set: FeatureSet, indices: readonly number[], options: CollateOptions): Batch {
@@ -33,7 +35,7 @@ export function collate(set: FeatureSet, indices: readonly number[], options: Co
   });
   const multiple = options.padToMultipleOf ?? 1;
   const longest = rows.reduce((max, row) => Math.max(max, row.input_ids.length), 0);
-  const width = Math.ceil(longest / multiple) * multiple;
+  const width = Math.max(longest, Math.min(Math.ceil(longest / multiple) * multiple, options.maxWidth ?? Infinity));
   const b = rows.length;
   const batch: Batch = {
     size: [b, width],
@@ -70,6 +72,47 @@ export function collate(set: FeatureSet, indices: readonly number[], options: Co
   return batch;
 }
 
+/**
+ * `batch` with dummy rows appended up to `rows`, whose labels every loss ignores (class ids, token and masked-LM labels,
+ * NSP labels: -100; answer spans: T, which the span loss ignores), so the loss, a mean over labelled rows, and the
+ * gradients are those of `batch` (the rows of an encoder never see each other). A dummy row is one pad token that
+ * attends to itself: an all-masked row would turn the attention softmax into NaN. Its feature_index is -1.
+ * null when the labels cannot be ignored (regression scores and multi-hot labels: Float32Array), or nothing to add.
+ */
+export function padRows(batch: Batch, rows: number): Batch | null {
+  const [b, t] = batch.size;
+  if (rows <= b || batch.labels instanceof Float32Array) return null;
+  const grow = (data: Int32Array, perRow: number, fill: number) => {
+    const out = new Int32Array(rows * perRow).fill(fill);
+    out.set(data);
+    return out;
+  };
+  const padId = findPadId(batch);
+  const attention = grow(batch.attention_mask, t, 0);
+  for (let r = b; r < rows; r++) attention[r * t] = 1;
+  const padded: Batch = {
+    size: [rows, t],
+    input_ids: grow(batch.input_ids, t, padId),
+    attention_mask: attention,
+    token_type_ids: grow(batch.token_type_ids, t, 0),
+    feature_index: grow(batch.feature_index, 1, -1),
+  };
+  if (batch.labels) padded.labels = grow(batch.labels, batch.labels.length === b ? 1 : t, IGNORE_INDEX);
+  if (batch.start_positions) padded.start_positions = grow(batch.start_positions, 1, t);
+  if (batch.end_positions) padded.end_positions = grow(batch.end_positions, 1, t);
+  if (batch.next_sentence_label) padded.next_sentence_label = grow(batch.next_sentence_label, 1, IGNORE_INDEX);
+  return padded;
+}
+
+/** The pad id the batch uses: the token after a row's last attended position, else 0 (any id serves a dummy row). */
+function findPadId(batch: Batch): number {
+  const [b, t] = batch.size;
+  for (let r = 0; r < b; r++) {
+    for (let i = r * t; i < (r + 1) * t; i++) if (batch.attention_mask[i] === 0) return batch.input_ids[i];
+  }
+  return 0;
+}
+
 export interface EpochBatchOptions extends CollateOptions {
   batchSize: number;
   seed: number;
@@ -81,12 +124,27 @@ export interface EpochBatchOptions extends CollateOptions {
 /** This rank's training batches for one epoch, in order (see trainOrder). */
 export function trainBatches(set: FeatureSet, options: EpochBatchOptions): Batch[] {
   const lengths = set.features.map((feature) => feature.input_ids.length);
-  return trainOrder(lengths, options).map((indices) => collate(set, indices, options));
+  const capped = { ...options, maxWidth: options.maxWidth ?? bucketCap(lengths, options.padToMultipleOf) };
+  return trainOrder(lengths, options).map((indices) => collate(set, indices, capped));
 }
 
 /** Evaluation batches in data order (see evalOrder). */
 export function evalBatches(set: FeatureSet, options: CollateOptions & { batchSize: number; shard?: Shard }): Batch[] {
-  return evalOrder(set.features.length, options).map((indices) => collate(set, indices, options));
+  const lengths = set.features.map((feature) => feature.input_ids.length);
+  const capped = { ...options, maxWidth: options.maxWidth ?? bucketCap(lengths, options.padToMultipleOf) };
+  return evalOrder(set.features.length, options).map((indices) => collate(set, indices, capped));
+}
+
+/**
+ * The widest a bucketed batch needs to be: the set's longest row rounded up to 8 (or to the multiple, if smaller).
+ * Rounding to a multiple of 64 would make MRPC's longest batches (rows up to 103 tokens) 128 wide: 24 % more tokens
+ * and activation memory in the epoch's largest batches for no fewer shapes. undefined: no bucketing.
+ */
+function bucketCap(lengths: readonly number[], multiple = 1): number | undefined {
+  if (multiple <= 1 || lengths.length === 0) return undefined;
+  const step = Math.min(8, multiple);
+  const longest = lengths.reduce((max, length) => Math.max(max, length), 0);
+  return Math.ceil(longest / step) * step;
 }
 
 function requireTarget<T>(value: T | undefined, name: string): T {

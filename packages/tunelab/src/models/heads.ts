@@ -116,6 +116,27 @@ export function tokenLoss(logits: Tensor, labels?: Tensor): Tensor | undefined {
   return F.crossEntropy(logits.view(-1, classes), labels.view(-1), { ignoreIndex: -100 });
 }
 
+/**
+ * The vocabulary logits of a masked-LM head (`predict`: transform → LayerNorm → decoder) and its loss. The decoder
+ * costs hidden × vocab per token: for a small BERT (2 layers, hidden 128, vocab 8000) about 10× the encoder. Only
+ * the labelled tokens (~15 %) enter the loss, so when the caller does not read `logitsName` (training, a loss-only
+ * evaluation), only their hidden states are decoded: the same mean cross entropy over the same rows, with the same
+ * gradients, at a fraction of the cost. The logits are then those rows, [N, V] in label order (as transformers'
+ * ModernBERT with sparse_prediction); otherwise, [B, T, V] at every position, as transformers returns them.
+ */
+export function maskedLMLogitsAndLoss(hidden: Tensor, labels: Tensor | undefined, predict: (hidden: Tensor) => Tensor,
+  options: ForwardOptions, logitsName = 'logits'): { logits: Tensor; loss?: Tensor } {
+  const logitsRead = options.outputs === undefined || options.outputs.includes(logitsName);
+  if (!labels || logitsRead) {
+    const logits = predict(hidden);
+    return { logits, loss: tokenLoss(logits, labels) };
+  }
+  const flatLabels = labels.reshape(-1);
+  const labelled = flatLabels.ne(-100);
+  const logits = predict(hidden.reshape(-1, hidden.shape[hidden.ndim - 1]!).index(labelled));
+  return { logits, loss: tokenLoss(logits, flatLabels.index(labelled)) };
+}
+
 /** Question answering heads emit exactly two logits per token. */
 export function checkSpanLabels(numLabels: number, source: string): void {
   if (numLabels !== 2) throw new ConfigError(`${source}: question answering needs num_labels 2 (start, end), got ${numLabels}`);

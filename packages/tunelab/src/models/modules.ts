@@ -23,6 +23,11 @@ export interface StateMatch {
  */
 export interface ForwardOptions {
   train?: boolean;
+  /**
+   * The outputs the caller reads besides `loss` (default: all). A head may skip the work of an output left out:
+   * masked-LM heads given labels then decode only the labelled tokens (heads.ts maskedLMLogitsAndLoss).
+   */
+  outputs?: readonly string[];
 }
 
 export abstract class Module {

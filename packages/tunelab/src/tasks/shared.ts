@@ -31,7 +31,10 @@ export function softmax(row: ArrayLike<number>): number[] {
   return exps.map((e) => e / sum);
 }
 
-/** Evaluation batches of a split, in data order. */
-export function splitBatches(split: EvalSplit, batchSize: number, padId: number): Batch[] {
-  return split.batches ? split.batches(batchSize, padId) : evalBatches(split.set, { batchSize, padId });
+/**
+ * Evaluation batches of a split, in data order; lengths rounded up to a multiple of `padToMultipleOf` (CUDA: fewer
+ * shapes, so the forward passes' CUDA graphs replay instead of being captured for every new length).
+ */
+export function splitBatches(split: EvalSplit, batchSize: number, padId: number, padToMultipleOf = 1): Batch[] {
+  return split.batches ? split.batches(batchSize, padId) : evalBatches(split.set, { batchSize, padId, padToMultipleOf });
 }

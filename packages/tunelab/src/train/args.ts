@@ -47,6 +47,7 @@ const commonFields = {
   lineByLine: z.boolean().optional(),
   datasetName: z.string().min(1).optional(),
   datasetConfigName: z.string().min(1).optional(),
+  cudaGraphs: z.enum(CUDA_GRAPH_MODES).default('auto'),
 };
 
 export const TrainArgsSchema = z.strictObject({
@@ -74,7 +75,6 @@ export const TrainArgsSchema = z.strictObject({
   padToMultipleOf: positiveInt.optional(),
   /** Print and store where the training time went (train/profile.ts). */
   profile: z.boolean().default(false),
-  cudaGraphs: z.enum(CUDA_GRAPH_MODES).default('auto'),
   evalEvery: stepsOrEpoch.default('epoch'),
   /** Checkpoint every n steps or `epoch`; 0 = no checkpoints. Absent: per --save-strategy (default each epoch). */
   saveEvery: z.union([z.literal('epoch'), nonNegativeInt]).optional(),

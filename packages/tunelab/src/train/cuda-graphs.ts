@@ -37,6 +37,21 @@ export function resolveCudaGraphs(mode: CudaGraphMode, context: CudaGraphContext
   return reason ? { enabled: false, fallback: `CUDA graphs off: ${reason}` } : { enabled: true, fallback: null };
 }
 
+/**
+ * Whether evaluation and prediction replay their forward passes from CUDA graphs (train/graph-forward.ts): `auto`
+ * means on for CUDA. A forward needs less than a training step: no optimizer, no loss scaling, one batch.
+ */
+export function resolveInferenceGraphs(mode: CudaGraphMode, device: ComputeDevice, graphsCompiled: boolean): CudaGraphDecision {
+  if (mode === 'off') return { enabled: false, fallback: null };
+  if (device !== 'cuda') {
+    return { enabled: false, fallback: mode === 'on' ? `CUDA graphs off: they need --device cuda (this run is on ${device})` : null };
+  }
+  if (!graphsCompiled) {
+    return { enabled: false, fallback: `CUDA graphs off: the addon was built without at::cuda::CUDAGraph (libtorch ${torch.buildInfo().libtorch}; needs >= 2.0 with CUDA)` };
+  }
+  return { enabled: true, fallback: null };
+}
+
 /** Why this run's step cannot be captured on CUDA; null when it can. */
 function captureBlocker(context: CudaGraphContext): string | null {
   const libtorch = () => torch.buildInfo().libtorch;

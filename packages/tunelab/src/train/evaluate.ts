@@ -14,12 +14,16 @@ import { AutoTokenizer } from '../tokenizers/auto.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { checkPredictArgs, type EvalArgs, type PredictArgs } from './args.js';
 import { TrainConfigError } from './errors.js';
+import { defaultPadToMultipleOf } from './cuda-graphs.js';
+import { createForwardGraphs } from './graph-forward.js';
 import { runInference, type InferenceOptions, type TrainableModel } from './inference.js';
 import { METRICS_FILE, STDOUT_PATH, isStreamTarget, predictionsPath, writeJsonAtomic, writeJsonLinesAtomic } from './output.js';
 import { computeThreads, resolveDevice, resolvePrecision, type ComputeDevice, type Precision } from './precision.js';
 
 export interface EvalSettings extends InferenceOptions {
   batchSize: number;
+  /** Round each batch's length up to a multiple of this (default 1; CUDA: 64, as training). */
+  padToMultipleOf?: number;
 }
 
 export interface SplitEvaluation {
@@ -31,7 +35,7 @@ export interface SplitEvaluation {
 
 export function evaluateSplit(model: TrainableModel, tokenizer: Tokenizer, split: EvalSplit,
   settings: EvalSettings): SplitEvaluation {
-  const batches = splitBatches(split, settings.batchSize, tokenizer.padTokenId);
+  const batches = splitBatches(split, settings.batchSize, tokenizer.padTokenId, settings.padToMultipleOf);
   const result = runInference(model, batches, { ...settings, outputs: split.outputs });
   const { metrics, records } = split.score(result);
   const named: Record<string, number> = {};
@@ -67,7 +71,7 @@ interface SavedModelSession {
 }
 
 /** Model, tokenizer and labels of a fine-tuned model folder, checked against the task. */
-async function openSavedModel(args: EvalArgs | PredictArgs): Promise<SavedModelSession> {
+async function openSavedModel(args: EvalArgs | PredictArgs, hooks: InferenceHooks): Promise<SavedModelSession> {
   checkTaskFlags(args.task, args);
   torch.setNumThreads(computeThreads(args.threads));
   const device = resolveDevice(args.device);
@@ -77,7 +81,13 @@ async function openSavedModel(args: EvalArgs | PredictArgs): Promise<SavedModelS
   checkLabelCount(args.task, args.model, head);
   const tokenizer = await AutoTokenizer.fromPretrained(args.model);
   const model = await loadModelForTask(args.task, args.model, { labels: null, fromScratch: false, device });
-  return { model, tokenizer, labels: head.labels, settings: { device, precision, batchSize: args.evalBatchSize ?? 64 } };
+  const graphs = createForwardGraphs(args.cudaGraphs, device, precision, (line) => hooks.onWarning?.(line));
+  return { model, tokenizer, labels: head.labels, settings: { device, precision, batchSize: args.evalBatchSize ?? 64, graphs, padToMultipleOf: defaultPadToMultipleOf(device) } };
+}
+
+function closeSession(session: SavedModelSession): void {
+  session.settings.graphs?.dispose();
+  session.model.dispose();
 }
 
 /** What a caller may watch while a saved model runs: batches done, and warnings about the input. */
@@ -124,15 +134,15 @@ function isSequenceTask(task: TaskName): task is SequenceTask {
 }
 
 /** `tunelab eval`: metrics of a saved model on validation data (files, or the task's Hub data set). */
-export async function evaluateSavedModel(args: EvalArgs, onBatch?: (done: number, total: number) => void): Promise<EvalResult> {
-  const session = await openSavedModel(args);
+export async function evaluateSavedModel(args: EvalArgs, hooks: InferenceHooks = {}): Promise<EvalResult> {
+  const session = await openSavedModel(args, hooks);
   try {
     const data = await prepareTaskData(args.task, session.tokenizer, {
       ...args, maxSeqLength: args.maxSeqLength ?? TASKS[args.task].defaultMaxSeqLength, docStride: args.docStride ?? 128,
       labels: session.labels, withTrain: false, qa: args, mlm: mlmOptions(args),
     });
     if (data.evalSplits.length === 0) throw new TrainConfigError(`--task ${args.task}: needs --validation-file`);
-    const evaluations = evaluateAll(session.model, session.tokenizer, data.evalSplits, { ...session.settings, onBatch });
+    const evaluations = evaluateAll(session.model, session.tokenizer, data.evalSplits, { ...session.settings, onBatch: hooks.onBatch });
     const metrics = mergedMetrics(evaluations);
     const setup = { device: session.settings.device, precision: session.settings.precision };
     if (!args.outputDir) return { metrics, outputDir: null, ...setup };
@@ -141,7 +151,7 @@ export async function evaluateSavedModel(args: EvalArgs, onBatch?: (done: number
     writeJsonAtomic(resolve(outputDir, METRICS_FILE), metrics);
     return { metrics, outputDir, ...setup };
   } finally {
-    session.model.dispose();
+    closeSession(session);
   }
 }
 
@@ -161,7 +171,7 @@ export interface PredictResult extends InferenceSetup {
  */
 export async function predictWithSavedModel(args: PredictArgs, hooks: InferenceHooks = {}): Promise<PredictResult> {
   checkPredictArgs(args);
-  const session = await openSavedModel(args);
+  const session = await openSavedModel(args, hooks);
   try {
     const maxSeqLength = args.maxSeqLength ?? TASKS[args.task].defaultMaxSeqLength;
     const docStride = args.docStride ?? 128;
@@ -185,7 +195,7 @@ export async function predictWithSavedModel(args: PredictArgs, hooks: InferenceH
     const scores = split.labeled ? metrics : {};
     return writePredictionRecords(args, records, scores, session.settings);
   } finally {
-    session.model.dispose();
+    closeSession(session);
   }
 }
 

@@ -27,7 +27,8 @@ import { METRICS_FILE, writeJsonAtomic } from './output.js';
 import { computeThreads, describePrecision, resolveDevice, resolvePrecision, type ComputeDevice, type Precision } from './precision.js';
 import { PendingLog, createReporter, teeReporter, type Reporter } from './progress.js';
 import { openTracker, type Tracker } from './tracking.js';
-import { defaultPadToMultipleOf, resolveCudaGraphs } from './cuda-graphs.js';
+import { defaultPadToMultipleOf, resolveCudaGraphs, resolveInferenceGraphs } from './cuda-graphs.js';
+import { GraphedForwards } from './graph-forward.js';
 import { PROFILE_FILE, formatProfile } from './profile.js';
 import { train, type Distributed, type TrainingPlan } from './trainer.js';
 import { TOTAL_STEPS_METRIC } from '../sweep/types.js';
@@ -94,17 +95,22 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
     // The planned length, so a sweep judges no evaluation after the last step and sizes what a stop saved.
     tracker.log({ step: 0, epoch: 0, metrics: { [TOTAL_STEPS_METRIC]: plan.totalSteps } });
   };
+  let forwardGraphs: GraphedForwards | null = null;
   try {
     if (isMain) reporter.message(describePrecision(args.precision, device, precision));
     if (resumeFrom) reporter.message(`resuming from ${resumeFrom}`);
     else if (args.resume === true) reporter.message(`no checkpoint in ${outputDir}: starting from scratch`);
-    const evalSettings = { device, precision, batchSize: args.evalBatchSize ?? args.batchSize * 2, group: distributed };
     const padToMultipleOf = args.padToMultipleOf ?? defaultPadToMultipleOf(device);
     const graphs = resolveCudaGraphs(args.cudaGraphs, {
       device, precision, worldSize: distributed?.worldSize ?? 1, graphsCompiled: torch.cuda.graphsAvailable(),
       capturableOptimizer: torch.optim.AdamW.capturableAvailable(), gradAccum: args.gradAccum,
     });
     if (graphs.fallback && isMain) reporter.message(graphs.fallback);
+    // Evaluation's forward passes have graphs of their own, wherever CUDA graphs work at all (the line above says
+    // why not); a training-only blocker (fp16 scaling, --grad-accum, all-reduces) does not apply to them.
+    forwardGraphs = resolveInferenceGraphs(args.cudaGraphs, device, torch.cuda.graphsAvailable()).enabled
+      ? new GraphedForwards(precision, (line) => { if (isMain) reporter.message(line); }) : null;
+    const evalSettings = { device, precision, batchSize: args.evalBatchSize ?? args.batchSize * 2, group: distributed, graphs: forwardGraphs, padToMultipleOf };
     const saveModel = (dir: string) => saveModelFolder(model, tokenizer, dir);
     const result = await train({
       model, saveModel, distributed,
@@ -165,6 +171,7 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
     await tracker.finish('failed', (err as Error).message).catch(() => undefined);
     throw err;
   } finally {
+    forwardGraphs?.dispose();
     model.dispose();
   }
 }

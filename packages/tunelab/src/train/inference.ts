@@ -5,6 +5,7 @@ import type { Batch } from '../data/collate.js';
 import type { EncoderInputs, PreTrainedModel } from '../models/pretrained.js';
 import { shardRange } from '../distributed/sharding.js';
 import type { BatchOutputs, HostArray, InferenceResult } from '../tasks/types.js';
+import type { GraphedForwards } from './graph-forward.js';
 import { withAutocast, type ComputeDevice, type Precision } from './precision.js';
 
 export type { BatchOutputs, HostArray, InferenceResult };
@@ -56,6 +57,8 @@ export interface InferenceOptions {
   onBatch?: (done: number, total: number) => void;
   /** Outputs to copy to the host (default all): an MLM evaluation needs only the loss, not B × T × V logits. */
   outputs?: readonly string[];
+  /** CUDA graphs of the forward passes (--cuda-graphs on CUDA); the caller owns and disposes of the cache. */
+  graphs?: GraphedForwards | null;
 }
 
 /** What one process computed: outputs of its batches and the loss sum behind the mean. */
@@ -79,28 +82,60 @@ export function runInference(model: TrainableModel, batches: Batch[], opts: Infe
 
 function runLocal(model: TrainableModel, batches: Batch[], opts: InferenceOptions): LocalInference {
   const result: LocalInference = { lossSum: 0, lossCount: 0, outputs: [] };
+  // The host reads a batch's outputs only after the next batch's forward is queued: on CUDA the reads wait for the
+  // GPU, and this way the GPU always has the next batch to work on while they wait.
+  let pending: DeviceOutputs | null = null;
   torch.noGrad(() => {
     for (const batch of batches) {
-      torch.scope(() => {
-        const withLabels = hasLabels(batch);
-        const out = withAutocast(opts.precision, opts.device, () =>
-          model.forward(toModelInputs(batch, opts.device, withLabels)));
-        if (withLabels && out.loss) {
-          result.lossSum += out.loss.item() * batch.size[0];
-          result.lossCount += batch.size[0];
-        }
-        const outputs: Record<string, HostArray> = {};
-        for (const [name, value] of Object.entries(out)) {
-          if (name === 'loss' || !value || (opts.outputs && !opts.outputs.includes(name))) continue;
-          const host = value.detach().float().cpu();
-          outputs[name] = { data: host.toTypedArray() as Float32Array, shape: host.shape };
-        }
-        result.outputs.push(outputs);
-      });
-      opts.onBatch?.(result.outputs.length, batches.length);
+      const queued = torch.scope(() => keepOutputs(queueForward(model, batch, opts), batch, opts));
+      if (pending) readOutputs(pending, result, opts, batches.length);
+      pending = queued;
     }
+    if (pending) readOutputs(pending, result, opts, batches.length);
   });
   return result;
+}
+
+/** One batch's outputs still on the device (kept out of scopes until read). */
+interface DeviceOutputs {
+  rows: number;
+  loss: Tensor | null;
+  outputs: Record<string, Tensor>;
+}
+
+/** The forward of one batch: replayed from a CUDA graph when opts.graphs has one for its shape, else eager. */
+function queueForward(model: TrainableModel, batch: Batch, opts: InferenceOptions): Record<string, Tensor | undefined> {
+  const withLabels = hasLabels(batch);
+  return opts.graphs?.forward(model, batch, withLabels)
+    ?? withAutocast(opts.precision, opts.device, () =>
+      model.forward(toModelInputs(batch, opts.device, withLabels), { outputs: opts.outputs }));
+}
+
+function keepOutputs(out: Record<string, Tensor | undefined>, batch: Batch, opts: InferenceOptions): DeviceOutputs {
+  const outputs: Record<string, Tensor> = {};
+  for (const [name, value] of Object.entries(out)) {
+    if (name === 'loss' || !value || (opts.outputs && !opts.outputs.includes(name))) continue;
+    outputs[name] = torch.keep(value.detach().float());
+  }
+  const loss = hasLabels(batch) && out.loss ? torch.keep(out.loss.detach().float()) : null;
+  return { rows: batch.size[0], loss, outputs };
+}
+
+function readOutputs(device: DeviceOutputs, result: LocalInference, opts: InferenceOptions, total: number): void {
+  if (device.loss) {
+    result.lossSum += device.loss.item() * device.rows;
+    result.lossCount += device.rows;
+    device.loss.dispose();
+  }
+  const outputs: Record<string, HostArray> = {};
+  for (const [name, value] of Object.entries(device.outputs)) {
+    const host = torch.scope(() => value.cpu());
+    outputs[name] = { data: host.toTypedArray() as Float32Array, shape: host.shape };
+    host.dispose();
+    value.dispose();
+  }
+  result.outputs.push(outputs);
+  opts.onBatch?.(result.outputs.length, total);
 }
 
 /** The parts of every rank (in rank order) joined back onto the batches they came from. */

@@ -68,6 +68,8 @@ export interface TrainingProfile {
   stepShare: number;
   steps: number;
   rows: ProfileRow[];
+  /** Each first-seen shape's extra seconds, in the order seen: is it the process's first step or every new shape? */
+  firstShapes: { shape: string; extraSeconds: number }[];
   epochs: EpochShapes[];
 }
 
@@ -164,7 +166,7 @@ class WallClockProfiler implements Profiler {
     this.sync();
     const wallSeconds = (this.now() - this.#startedAt) / 1000;
     const seconds = new Map(this.#seconds);
-    const { extra, firstSeenSteps } = this.firstShapeExtra(seconds);
+    const { extra, firstSeenSteps, perShape } = this.firstShapeExtra(seconds);
     const row = (part: ProfileRow['part'], s: number, count: number): ProfileRow =>
       ({ part, label: PART_LABELS[part], seconds: s, count, share: wallSeconds > 0 ? s / wallSeconds : 0 });
     const rows = PROFILE_PARTS.map((part) => row(part, seconds.get(part) ?? 0, this.#counts.get(part) ?? 0));
@@ -173,7 +175,7 @@ class WallClockProfiler implements Profiler {
     rows.push(row('untimed', Math.max(0, wallSeconds - covered), 0));
     const stepSeconds = STEP_PARTS.reduce((sum, part) => sum + (seconds.get(part) ?? 0), 0) + extra;
     return {
-      device: this.device, wallSeconds, steps: this.#steps.length, rows, epochs: this.#epochs,
+      device: this.device, wallSeconds, steps: this.#steps.length, rows, firstShapes: perShape, epochs: this.#epochs,
       coverage: wallSeconds > 0 ? Math.min(1, covered / wallSeconds) : 1,
       stepShare: wallSeconds > 0 ? stepSeconds / wallSeconds : 0,
     };
@@ -184,16 +186,18 @@ class WallClockProfiler implements Profiler {
    * minus what its padded tokens cost at the median per-token time of steps with already-seen shapes. That extra is
    * taken out of the step parts (in proportion), so the rows stay disjoint. Without repeated shapes it is unknown: 0.
    */
-  private firstShapeExtra(seconds: Map<ProfilePart, number>): { extra: number; firstSeenSteps: number } {
+  private firstShapeExtra(seconds: Map<ProfilePart, number>): { extra: number; firstSeenSteps: number; perShape: TrainingProfile['firstShapes'] } {
     const stepTime = (step: StepRecord) => STEP_PARTS.reduce((sum, part) => sum + (step.seconds[part] ?? 0), 0);
     const repeated = this.#steps.filter((step) => !step.firstSeen && step.tokens > 0).map((step) => stepTime(step) / step.tokens);
     const firstSeen = this.#steps.filter((step) => step.firstSeen);
-    if (repeated.length === 0) return { extra: 0, firstSeenSteps: firstSeen.length };
+    if (repeated.length === 0) return { extra: 0, firstSeenSteps: firstSeen.length, perShape: [] };
     const perToken = median(repeated);
     let extra = 0;
+    const perShape: TrainingProfile['firstShapes'] = [];
     for (const step of firstSeen) {
       const total = stepTime(step);
       const excess = Math.max(0, total - perToken * step.tokens);
+      perShape.push({ shape: step.shape, extraSeconds: excess });
       if (excess === 0 || total === 0) continue;
       for (const part of STEP_PARTS) {
         const share = (step.seconds[part] ?? 0) / total;
@@ -201,7 +205,7 @@ class WallClockProfiler implements Profiler {
       }
       extra += excess;
     }
-    return { extra, firstSeenSteps: firstSeen.length };
+    return { extra, firstSeenSteps: firstSeen.length, perShape };
   }
 
   private add(part: ProfilePart, s: number): void {
@@ -255,6 +259,9 @@ export function formatProfile(profile: TrainingProfile): string {
       `${(row.part === 'untimed' ? '' : String(row.count)).padStart(8)}`);
   }
   lines.push(`covered by the named parts: ${(profile.coverage * 100).toFixed(1)}%; the step itself: ${(profile.stepShare * 100).toFixed(1)}%`);
+  if (profile.firstShapes.length > 0) {
+    lines.push(`first-seen shapes, extra seconds in the order seen: ${profile.firstShapes.map((s) => `${s.shape} ${s.extraSeconds.toFixed(3)}`).join(', ')}`);
+  }
   for (const e of profile.epochs) {
     const padded = e.realTokens + e.paddingTokens;
     lines.push(`epoch ${e.epoch}: ${e.batches} batches, ${e.distinctShapes} distinct shapes, ` +

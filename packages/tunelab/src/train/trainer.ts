@@ -271,7 +271,8 @@ function microStep(
   return torch.scope(() => {
     const inputs = profiler.time('copy', () => toModelInputs(batch, opts.device, true));
     const loss = profiler.time('forward', () => {
-      const out = withAutocast(opts.precision, opts.device, () => model.forward(inputs, { train: true }));
+      // Only the loss is read: heads may skip the rest (masked LM decodes only the labelled tokens).
+      const out = withAutocast(opts.precision, opts.device, () => model.forward(inputs, { train: true, outputs: [] }));
       if (!out.loss) throw new TrainInputError('the model returned no loss: the training batch carries no labels');
       return out.loss.float();
     });

@@ -126,3 +126,22 @@ describe('evaluation order', () => {
     assert.deepEqual(train.flatMap((b) => [...b.feature_index]).sort(), [0, 1, 2]);
   });
 });
+
+describe('bucketed widths stop at the set\'s longest row', () => {
+  const set: FeatureSet = {
+    labelKind: 'class',
+    features: [5, 30, 70, 103, 12, 64].map((length) => ({
+      input_ids: new Int32Array(length).fill(7), token_type_ids: new Int32Array(length), label: 0,
+    })),
+  };
+  it('rounds up to the multiple, but never past the longest row rounded up to 8 (103 → 104, not 128)', () => {
+    const widths = (batches: { size: [number, number] }[]) => batches.map((b) => b.size[1]).sort((a, b) => a - b);
+    const train = trainBatches(set, { batchSize: 1, seed: 1, epoch: 0, padId: 0, padToMultipleOf: 64, groupByLength: true });
+    assert.deepEqual(widths(train), [64, 64, 64, 64, 104, 104]);
+    assert.deepEqual(widths(evalBatches(set, { batchSize: 1, padId: 0, padToMultipleOf: 64 })), [64, 64, 64, 64, 104, 104]);
+    // Without bucketing nothing changes: each batch is as wide as its longest row.
+    assert.deepEqual(widths(evalBatches(set, { batchSize: 1, padId: 0 })), [5, 12, 30, 64, 70, 103]);
+    // A multiple below 8 rounds the cap to that multiple.
+    assert.deepEqual(widths(evalBatches(set, { batchSize: 6, padId: 0, padToMultipleOf: 4 })), [104]);
+  });
+});

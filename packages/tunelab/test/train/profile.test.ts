@@ -39,11 +39,14 @@ test('profile: on a fake clock the rows are the timed parts, the untimed rest, a
   // Repeated shape A: 0.8 s for 64 tokens. First A: 4 s − 0.8 s = 3.2 s extra; first B (96 tokens): 1.2 s − 1.2 s = 0.
   assert.ok(Math.abs(rowSeconds(profile, 'firstShapes') - 3.2) < 1e-9);
   assert.equal(rowCount(profile, 'firstShapes'), 2);
+  assert.deepEqual(profile.firstShapes.map((s) => s.shape), [batchA.size.join('x'), batchB.size.join('x')]);
+  assert.ok(Math.abs(profile.firstShapes[0].extraSeconds - 3.2) < 1e-9 && profile.firstShapes[1].extraSeconds === 0);
   // The extra is taken out of step 1's forward and backward in proportion (1:3).
   assert.ok(Math.abs(rowSeconds(profile, 'forward') - (1.55 - 0.8)) < 1e-9);
   assert.ok(Math.abs(rowSeconds(profile, 'backward') - (4.45 - 2.4)) < 1e-9);
   assert.ok(Math.abs(profile.coverage - 6.9 / 7) < 1e-9);
   assert.match(formatProfile(profile), /extra cost of first-seen shapes\s+3\.200/);
+  assert.match(formatProfile(profile), /first-seen shapes, extra seconds in the order seen: 2x32 3\.200, 3x32 0\.000/);
 });
 
 test('profile: epochShapes counts distinct shapes and the padding bucketing adds', () => {

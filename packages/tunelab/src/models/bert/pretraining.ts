@@ -3,7 +3,7 @@
 import * as torch from '@tunelab/torch';
 import type { Tensor } from '@tunelab/torch';
 import {
-  tokenLoss, type MaskedLMInputs, type MaskedLMOutput, type PreTrainingInputs, type PreTrainingOutput,
+  maskedLMLogitsAndLoss, tokenLoss, type MaskedLMInputs, type MaskedLMOutput, type PreTrainingInputs, type PreTrainingOutput,
 } from '../heads.js';
 import { ACTIVATIONS, Embedding, LayerNorm, Linear, Module, parameter, vocabularyDecoder, type ForwardOptions } from '../modules.js';
 import type { BertConfig } from './config.js';
@@ -73,12 +73,13 @@ export class BertForPreTraining extends BertPreTrainedModel {
     this.cls = new BertPreTrainingHeads(config, base.embeddings.word_embeddings);
   }
 
-  forward(inputs: PreTrainingInputs, { train = false }: ForwardOptions = {}): PreTrainingOutput {
+  forward(inputs: PreTrainingInputs, options: ForwardOptions = {}): PreTrainingOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs, { train });
-      const prediction_logits = this.cls.predictions.forward(base.last_hidden_state);
+      const base = this.base.forward(inputs, { train: options.train });
+      // Only the labelled tokens are decoded when the caller does not read prediction_logits (heads.ts says why).
+      const { logits: prediction_logits, loss: mlm } = maskedLMLogitsAndLoss(base.last_hidden_state, inputs.labels,
+        (hidden) => this.cls.predictions.forward(hidden), options, 'prediction_logits');
       const seq_relationship_logits = this.cls.seq_relationship.forward(base.pooler_output!);
-      const mlm = tokenLoss(prediction_logits, inputs.labels);
       const nsp = tokenLoss(seq_relationship_logits, inputs.next_sentence_label);
       return { ...base, prediction_logits, seq_relationship_logits, loss: mlm && nsp ? mlm.add(nsp) : undefined };
     });
@@ -94,11 +95,13 @@ export class BertForMaskedLM extends BertPreTrainedModel {
     this.cls = new BertOnlyMLMHead(config, base.embeddings.word_embeddings);
   }
 
-  forward(inputs: MaskedLMInputs, { train = false }: ForwardOptions = {}): MaskedLMOutput {
+  forward(inputs: MaskedLMInputs, options: ForwardOptions = {}): MaskedLMOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs, { train });
-      const logits = this.cls.predictions.forward(base.last_hidden_state);
-      return { ...base, logits, loss: tokenLoss(logits, inputs.labels) };
+      const base = this.base.forward(inputs, { train: options.train });
+      // Only the labelled tokens are decoded when the caller does not read the logits (heads.ts says why).
+      const { logits, loss } = maskedLMLogitsAndLoss(base.last_hidden_state, inputs.labels,
+        (hidden) => this.cls.predictions.forward(hidden), options);
+      return { ...base, logits, loss };
     });
   }
 }

@@ -5,8 +5,8 @@ import type { Tensor } from '@tunelab/torch';
 import { BertEmbeddings } from '../bert/modeling.js';
 import type { BertConfig } from '../bert/config.js';
 import {
-  checkEncoderInputs, checkSpanLabels, questionAnsweringLoss, sequenceClassificationLoss, splitSpanLogits, tokenLoss,
-  type BaseModelOutput, type MaskedLMInputs, type MaskedLMOutput, type QuestionAnsweringInputs,
+  checkEncoderInputs, checkSpanLabels, maskedLMLogitsAndLoss, questionAnsweringLoss, sequenceClassificationLoss,
+  splitSpanLogits, tokenLoss, type BaseModelOutput, type MaskedLMInputs, type MaskedLMOutput, type QuestionAnsweringInputs,
   type QuestionAnsweringOutput, type SequenceClassificationInputs, type SequenceClassifierOutput,
   type TokenClassificationInputs, type TokenClassifierOutput,
 } from '../heads.js';
@@ -250,12 +250,17 @@ export class DistilBertForMaskedLM extends DistilBertPreTrainedModel {
     this.activation = ACTIVATIONS[config.activation];
   }
 
-  forward(inputs: MaskedLMInputs, { train = false }: ForwardOptions = {}): MaskedLMOutput {
+  forward(inputs: MaskedLMInputs, options: ForwardOptions = {}): MaskedLMOutput {
     return torch.scope(() => {
-      const base = this.distilbert.forward(inputs, { train });
-      const transformed = this.activation(this.vocab_transform.forward(base.last_hidden_state));
-      const logits = this.vocab_projector.forward(this.vocab_layer_norm.forward(transformed));
-      return { ...base, logits, loss: tokenLoss(logits, inputs.labels) };
+      const base = this.distilbert.forward(inputs, { train: options.train });
+      // Only the labelled tokens are decoded when the caller does not read the logits (heads.ts says why).
+      const { logits, loss } = maskedLMLogitsAndLoss(base.last_hidden_state, inputs.labels, (hidden) => this.predict(hidden), options);
+      return { ...base, logits, loss };
     });
+  }
+
+  private predict(hidden: Tensor): Tensor {
+    const transformed = this.activation(this.vocab_transform.forward(hidden));
+    return this.vocab_projector.forward(this.vocab_layer_norm.forward(transformed));
   }
 }

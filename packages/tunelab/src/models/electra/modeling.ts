@@ -9,7 +9,7 @@ import {
 } from '../bert/modeling.js';
 import { withVariant, type BertVariant } from '../bert/variant.js';
 import {
-  sequenceClassificationLoss, tokenLoss, type MaskedLMInputs, type MaskedLMOutput, type ReplacedTokenDetectionOutput,
+  maskedLMLogitsAndLoss, sequenceClassificationLoss, type MaskedLMInputs, type MaskedLMOutput, type ReplacedTokenDetectionOutput,
   type SequenceClassificationInputs, type SequenceClassifierOutput, type TokenClassificationInputs,
 } from '../heads.js';
 import { ACTIVATIONS, LayerNorm, Linear, Module, vocabularyDecoder, type ForwardOptions } from '../modules.js';
@@ -130,11 +130,13 @@ export class ElectraForMaskedLM extends withVariant(BertPreTrainedModel, ELECTRA
     this.generator_lm_head = vocabularyDecoder(config, embeddingSize(config), base.embeddings.word_embeddings);
   }
 
-  forward(inputs: MaskedLMInputs, { train = false }: ForwardOptions = {}): MaskedLMOutput {
+  forward(inputs: MaskedLMInputs, options: ForwardOptions = {}): MaskedLMOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs, { train });
-      const logits = this.generator_lm_head.forward(this.generator_predictions.forward(base.last_hidden_state));
-      return { ...base, logits, loss: tokenLoss(logits, inputs.labels) };
+      const base = this.base.forward(inputs, { train: options.train });
+      // Only the labelled tokens are decoded when the caller does not read the logits (heads.ts says why).
+      const { logits, loss } = maskedLMLogitsAndLoss(base.last_hidden_state, inputs.labels,
+        (hidden) => this.generator_lm_head.forward(this.generator_predictions.forward(hidden)), options);
+      return { ...base, logits, loss };
     });
   }
 }

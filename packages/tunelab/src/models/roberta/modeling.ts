@@ -9,7 +9,7 @@ import {
 import { withVariant, type BertVariant } from '../bert/variant.js';
 import type { BertConfig } from '../bert/config.js';
 import {
-  sequenceClassificationLoss, tokenLoss, type MaskedLMInputs, type MaskedLMOutput, type SequenceClassificationInputs,
+  maskedLMLogitsAndLoss, sequenceClassificationLoss, type MaskedLMInputs, type MaskedLMOutput, type SequenceClassificationInputs,
   type SequenceClassifierOutput,
 } from '../heads.js';
 import {
@@ -122,11 +122,13 @@ export class RobertaForMaskedLM extends withVariant(BertPreTrainedModel, ROBERTA
     this.lm_head = new RobertaLMHead(config, base.embeddings.word_embeddings);
   }
 
-  forward(inputs: MaskedLMInputs, { train = false }: ForwardOptions = {}): MaskedLMOutput {
+  forward(inputs: MaskedLMInputs, options: ForwardOptions = {}): MaskedLMOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs, { train });
-      const logits = this.lm_head.forward(base.last_hidden_state);
-      return { ...base, logits, loss: tokenLoss(logits, inputs.labels) };
+      const base = this.base.forward(inputs, { train: options.train });
+      // Only the labelled tokens are decoded when the caller does not read the logits (heads.ts says why).
+      const { logits, loss } = maskedLMLogitsAndLoss(base.last_hidden_state, inputs.labels,
+        (hidden) => this.lm_head.forward(hidden), options);
+      return { ...base, logits, loss };
     });
   }
 }
