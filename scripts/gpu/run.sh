@@ -204,13 +204,15 @@ stage_profile() {
 }
 
 # --- e'''. peers: MRPC epoch and SQuAD steps, tunelab against the HF Trainer (defaults and tuned), same card ------
-# TUNELAB_GPU_PEERS picks the programs (default: tunelab, tunelab-eager, hf-defaults, hf-tuned).
+# TUNELAB_GPU_PEERS picks the programs (default: tunelab, tunelab-eager, hf-defaults, hf-tuned);
+# TUNELAB_GPU_PEERS_PROFILE=0 leaves out the profiled tunelab runs.
 stage_peers() {
   local args=(--impls "${TUNELAB_GPU_PEERS:-tunelab,tunelab-eager,hf-defaults,hf-tuned}")
+  [[ ${TUNELAB_GPU_PEERS_PROFILE:-1} == 0 ]] || args+=(--profile)
   [[ $DEVICE == cpu ]] && args=(--quick --impls tunelab,tunelab-eager)   # rehearsal: a few tiny steps
   step gpu-peers $(( STAGE_END - $(date +%s) - 5 )) $NODE_TS bench/gpu/peers.ts --model .device/data/models/bert-base-uncased \
       --mrpc-train .device/data/glue/MRPC/train.tsv --squad .device/data/squad/sample-v1.1.json --device $DEVICE \
-      --work "$WORK/peers" --profile --warmup "${args[@]}"
+      --work "$WORK/peers" --warmup "${args[@]}"
 }
 
 # --- e4. graphs: the step in CUDA graphs (T7 item 3): the graph-vs-eager and dropout tests on the GPU, then one MRPC
@@ -223,9 +225,9 @@ stage_epoch() {
     --mrpc-train .device/data/glue/MRPC/train.tsv --squad .device/data/squad/sample-v1.1.json --device $DEVICE)
   local steps=2767; [[ $DEVICE == cpu ]] && { common+=(--quick); steps=2; }   # rehearsal
   step mrpc-epochs 60 $NODE_TS "${common[@]}" --tasks mrpc --impls tunelab,tunelab --warmup --profile --work "$WORK/epoch-mrpc" || failed=1
-  step mrpc-eager-loading 30 env CUDA_MODULE_LOADING=EAGER $NODE_TS "${common[@]}" --tasks mrpc --profile --work "$WORK/epoch-eager" \
+  step mrpc-eager-loading 45 env CUDA_MODULE_LOADING=EAGER $NODE_TS "${common[@]}" --tasks mrpc --work "$WORK/epoch-eager" \
     || failed=1
-  step squad-epoch 120 $NODE_TS "${common[@]}" --tasks squad --squad-steps $steps --work "$WORK/epoch-squad" || failed=1
+  step squad-epoch 130 $NODE_TS "${common[@]}" --tasks squad --squad-steps $steps --work "$WORK/epoch-squad" || failed=1
   return $failed
 }
 
@@ -255,7 +257,7 @@ stage_serve() {
   return $failed
 }
 
-# --- g'. servecheck: the batching ratio again (bf16, 3 rounds), and fp32 with 16 threads or batches of 64 at 64 clients
+# --- g'. servecheck: the batching ratio again (bf16, 3 rounds), and fp32 with 16 threads at 64 clients
 stage_servecheck() {
   local quick=() failed=0
   [[ $DEVICE == cpu ]] && quick=(--threads 1 --repeats 1 --seconds 1)   # rehearsal
@@ -263,8 +265,6 @@ stage_servecheck() {
     --precision bf16 "${quick[@]}" || failed=1
   step serve-fp32-16-threads 30 $NODE_TS bench/serve-load.ts --threads 16 --repeats 2 --seconds 3 --concurrency 64 --no-onnx \
     "${quick[@]}" || failed=1
-  step serve-fp32-batch-64 30 $NODE_TS bench/serve-load.ts --threads 8 --repeats 2 --seconds 3 --concurrency 64 --no-onnx \
-    --max-batch-size 64 "${quick[@]}" || failed=1
   return $failed
 }
 
@@ -275,7 +275,7 @@ stage_pretrain() {
 }
 
 # TUNELAB_GPU_STAGES picks the stages and their order (env first; all but env need build's addon).
-declare -A BUDGET=([env]=45 [build]=170 [torch]=55 [models]=50 [hf]=40 [train]=170 [hfpeer]=50 [profile]=110 [peers]=300 [graphs]=60 [nccl]=60 [serve]=200 [servecheck]=130 [epoch]=220 [pretrain]=300)
+declare -A BUDGET=([env]=45 [build]=170 [torch]=55 [models]=50 [hf]=40 [train]=170 [hfpeer]=50 [profile]=110 [peers]=300 [graphs]=60 [nccl]=60 [serve]=200 [servecheck]=100 [epoch]=260 [pretrain]=300)
 for stage in ${TUNELAB_GPU_STAGES:-env build torch hf models train hfpeer nccl}; do
   run_stage "$stage" "${BUDGET[$stage]}"
   [[ $stage == env && -f $WORK/env.sh ]] && source "$WORK/env.sh"

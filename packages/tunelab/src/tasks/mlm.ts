@@ -147,7 +147,8 @@ function mlmSplit(task: MlmTask | PretrainingTask, name: string, set: MlmFeature
     name, set, labeled: true, metricSuffix: '',
     batches: (batchSize, padId) => evalBatches(set, { batchSize, padId }).map((batch, i) =>
       masked(batch, set, masking, maskingRng(seed, EVAL_STREAM_EPOCH, i))),
-    // The vocabulary logits are not needed (the loss is): copying them to the host would cost B × T × V floats.
+    // The vocabulary logits are not needed (the loss is): left out here, they are neither copied to the host (B × T × V
+    // floats) nor computed beyond the labelled tokens (models/heads.ts maskedLMLogitsAndLoss).
     outputs: pretraining ? ['seq_relationship_logits'] : [],
     score(result): { metrics: Record<string, number>; records: Record<string, unknown>[] } {
       if (result.loss === null) return { metrics: {}, records: [] };
