@@ -124,27 +124,27 @@ export interface EpochBatchOptions extends CollateOptions {
 /** This rank's training batches for one epoch, in order (see trainOrder). */
 export function trainBatches(set: FeatureSet, options: EpochBatchOptions): Batch[] {
   const lengths = set.features.map((feature) => feature.input_ids.length);
-  const capped = { ...options, maxWidth: options.maxWidth ?? bucketCap(lengths, options.padToMultipleOf) };
+  const capped = withBucketCap(lengths, options);
   return trainOrder(lengths, options).map((indices) => collate(set, indices, capped));
 }
 
 /** Evaluation batches in data order (see evalOrder). */
 export function evalBatches(set: FeatureSet, options: CollateOptions & { batchSize: number; shard?: Shard }): Batch[] {
-  const lengths = set.features.map((feature) => feature.input_ids.length);
-  const capped = { ...options, maxWidth: options.maxWidth ?? bucketCap(lengths, options.padToMultipleOf) };
+  const capped = withBucketCap(set.features.map((feature) => feature.input_ids.length), options);
   return evalOrder(set.features.length, options).map((indices) => collate(set, indices, capped));
 }
 
 /**
- * The widest a bucketed batch needs to be: the set's longest row rounded up to 8 (or to the multiple, if smaller).
- * Rounding to a multiple of 64 would make MRPC's longest batches (rows up to 103 tokens) 128 wide: 24 % more tokens
- * and activation memory in the epoch's largest batches for no fewer shapes. undefined: no bucketing.
+ * `options` with maxWidth (unless given) at the widest a bucketed batch needs to be: the set's longest row rounded up
+ * to 8 (or to the multiple, if smaller). Rounding to a multiple of 64 would make MRPC's longest batches (rows up to
+ * 103 tokens) 128 wide: 24 % more tokens and activation memory in the epoch's largest batches for no fewer shapes.
  */
-function bucketCap(lengths: readonly number[], multiple = 1): number | undefined {
-  if (multiple <= 1 || lengths.length === 0) return undefined;
+function withBucketCap<T extends CollateOptions>(lengths: readonly number[], options: T): T {
+  const multiple = options.padToMultipleOf ?? 1;
+  if (options.maxWidth !== undefined || multiple <= 1 || lengths.length === 0) return options;
   const step = Math.min(8, multiple);
   const longest = lengths.reduce((max, length) => Math.max(max, length), 0);
-  return Math.ceil(longest / step) * step;
+  return { ...options, maxWidth: Math.ceil(longest / step) * step };
 }
 
 function requireTarget<T>(value: T | undefined, name: string): T {

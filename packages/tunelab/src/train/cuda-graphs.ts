@@ -27,19 +27,9 @@ export interface CudaGraphDecision {
   fallback: string | null;
 }
 
-/** Decides whether to capture: `auto` means on for CUDA, off (silently) elsewhere. */
-export function resolveCudaGraphs(mode: CudaGraphMode, context: CudaGraphContext): CudaGraphDecision {
-  if (mode === 'off') return { enabled: false, fallback: null };
-  if (context.device !== 'cuda') {
-    return { enabled: false, fallback: mode === 'on' ? `CUDA graphs off: they need --device cuda (this run is on ${context.device})` : null };
-  }
-  const reason = captureBlocker(context);
-  return reason ? { enabled: false, fallback: `CUDA graphs off: ${reason}` } : { enabled: true, fallback: null };
-}
-
 /**
- * Whether evaluation and prediction replay their forward passes from CUDA graphs (train/graph-forward.ts): `auto`
- * means on for CUDA. A forward needs less than a training step: no optimizer, no loss scaling, one batch.
+ * Whether forward passes may be captured (evaluation and prediction: train/graph-forward.ts): `auto` means on for
+ * CUDA, off (silently) elsewhere; it needs the addon's CUDAGraph binding.
  */
 export function resolveInferenceGraphs(mode: CudaGraphMode, device: ComputeDevice, graphsCompiled: boolean): CudaGraphDecision {
   if (mode === 'off') return { enabled: false, fallback: null };
@@ -52,12 +42,18 @@ export function resolveInferenceGraphs(mode: CudaGraphMode, device: ComputeDevic
   return { enabled: true, fallback: null };
 }
 
-/** Why this run's step cannot be captured on CUDA; null when it can. */
-function captureBlocker(context: CudaGraphContext): string | null {
-  const libtorch = () => torch.buildInfo().libtorch;
-  if (!context.graphsCompiled) return `the addon was built without at::cuda::CUDAGraph (libtorch ${libtorch()}; needs >= 2.0 with CUDA)`;
+/** Whether the training step may be captured: what a forward pass needs, and no training-only blocker. */
+export function resolveCudaGraphs(mode: CudaGraphMode, context: CudaGraphContext): CudaGraphDecision {
+  const forward = resolveInferenceGraphs(mode, context.device, context.graphsCompiled);
+  if (!forward.enabled) return forward;
+  const reason = trainingBlocker(context);
+  return reason ? { enabled: false, fallback: `CUDA graphs off: ${reason}` } : forward;
+}
+
+/** Why this run's training step cannot be captured where a forward pass can; null when it can. */
+function trainingBlocker(context: CudaGraphContext): string | null {
   if (context.capturableOptimizer === false) {
-    return `the addon has no fused AdamW that reads the learning rate from the device (libtorch ${libtorch()}; needs >= 2.2)`;
+    return `the addon has no fused AdamW that reads the learning rate from the device (libtorch ${torch.buildInfo().libtorch}; needs >= 2.2)`;
   }
   const gradAccum = context.gradAccum ?? 1;
   if (gradAccum > 1) return `--grad-accum ${gradAccum} splits a step over several batches, which one graph per batch shape cannot hold`;

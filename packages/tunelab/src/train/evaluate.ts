@@ -82,7 +82,8 @@ async function openSavedModel(args: EvalArgs | PredictArgs, hooks: InferenceHook
   const tokenizer = await AutoTokenizer.fromPretrained(args.model);
   const model = await loadModelForTask(args.task, args.model, { labels: null, fromScratch: false, device });
   const graphs = createForwardGraphs(args.cudaGraphs, device, precision, (line) => hooks.onWarning?.(line));
-  return { model, tokenizer, labels: head.labels, settings: { device, precision, batchSize: args.evalBatchSize ?? 64, graphs, padToMultipleOf: defaultPadToMultipleOf(device) } };
+  const settings = { device, precision, batchSize: args.evalBatchSize ?? 64, graphs, padToMultipleOf: defaultPadToMultipleOf(device) };
+  return { model, tokenizer, labels: head.labels, settings };
 }
 
 function closeSession(session: SavedModelSession): void {

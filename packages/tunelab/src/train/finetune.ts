@@ -27,8 +27,8 @@ import { METRICS_FILE, writeJsonAtomic } from './output.js';
 import { computeThreads, describePrecision, resolveDevice, resolvePrecision, type ComputeDevice, type Precision } from './precision.js';
 import { PendingLog, createReporter, teeReporter, type Reporter } from './progress.js';
 import { openTracker, type Tracker } from './tracking.js';
-import { defaultPadToMultipleOf, resolveCudaGraphs, resolveInferenceGraphs } from './cuda-graphs.js';
-import { GraphedForwards } from './graph-forward.js';
+import { defaultPadToMultipleOf, resolveCudaGraphs } from './cuda-graphs.js';
+import { createForwardGraphs, type GraphedForwards } from './graph-forward.js';
 import { PROFILE_FILE, formatProfile } from './profile.js';
 import { train, type Distributed, type TrainingPlan } from './trainer.js';
 import { TOTAL_STEPS_METRIC } from '../sweep/types.js';
@@ -106,10 +106,11 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
       capturableOptimizer: torch.optim.AdamW.capturableAvailable(), gradAccum: args.gradAccum,
     });
     if (graphs.fallback && isMain) reporter.message(graphs.fallback);
-    // Evaluation's forward passes have graphs of their own, wherever CUDA graphs work at all (the line above says
-    // why not); a training-only blocker (fp16 scaling, --grad-accum, all-reduces) does not apply to them.
-    forwardGraphs = resolveInferenceGraphs(args.cudaGraphs, device, torch.cuda.graphsAvailable()).enabled
-      ? new GraphedForwards(precision, (line) => { if (isMain) reporter.message(line); }) : null;
+    // Evaluation's forward passes have graphs of their own wherever CUDA graphs work at all (where they do not, the
+    // line above said why); a training-only blocker (fp16 scaling, --grad-accum, all-reduces) does not apply to them.
+    forwardGraphs = createForwardGraphs(args.cudaGraphs, device, precision, (line) => {
+      if (isMain && line !== graphs.fallback) reporter.message(line);
+    });
     const evalSettings = { device, precision, batchSize: args.evalBatchSize ?? args.batchSize * 2, group: distributed, graphs: forwardGraphs, padToMultipleOf };
     const saveModel = (dir: string) => saveModelFolder(model, tokenizer, dir);
     const result = await train({

@@ -10,7 +10,7 @@ import * as torch from '@tunelab/torch';
 import type { Tensor } from '@tunelab/torch';
 import type { Batch } from '../data/collate.js';
 import { resolveInferenceGraphs, type CudaGraphMode } from './cuda-graphs.js';
-import { copyBatchInto, keepAll } from './graph-step.js';
+import { captureGraph, copyBatchInto, firstLine, keepAll } from './graph-step.js';
 import { toModelInputs, type TrainableModel } from './inference.js';
 import { withAutocast, type ComputeDevice, type Precision } from './precision.js';
 
@@ -73,30 +73,19 @@ export class GraphedForwards {
 
   #capture(model: TrainableModel, batch: Batch, withLabels: boolean): CapturedForward | null {
     const inputs = torch.scope(() => keepAll(toModelInputs(batch, 'cuda', withLabels)));
-    const graph = new torch.cuda.CUDAGraph();
     try {
-      graph.captureBegin(this.#pool);
-      let outputs: ForwardOutputs;
-      try {
-        outputs = torch.scope(() => {
-          const out = withAutocast(this.precision, 'cuda', () => model.forward(inputs));
-          const kept: ForwardOutputs = {};
-          for (const [name, value] of Object.entries(out)) if (value) kept[name] = torch.keep(value.detach());
-          return kept;
-        });
-      } catch (err) {
-        try { graph.captureEnd(); } catch { /* the forward's own error is the one to report */ }
-        throw err;
-      }
-      graph.captureEnd();
+      const { graph, outputs } = captureGraph(this.#pool, () => torch.scope(() => {
+        const out = withAutocast(this.precision, 'cuda', () => model.forward(inputs));
+        const kept: ForwardOutputs = {};
+        for (const [name, value] of Object.entries(out)) if (value) kept[name] = torch.keep(value.detach());
+        return kept;
+      }));
       this.#pool ??= graph.pool();
       return { graph, inputs, outputs };
     } catch (err) {
       this.#failed = true;
       for (const tensor of Object.values(inputs)) tensor.dispose();
-      try { graph.reset(); } catch { /* nothing was captured */ }
-      const reason = ((err as Error).message ?? String(err)).split('\n')[0];
-      this.onFallback(`CUDA graphs off for inference: capturing the ${batch.size.join('×')} forward failed (${reason}); going on eagerly`);
+      this.onFallback(`CUDA graphs off for inference: capturing the ${batch.size.join('×')} forward failed (${firstLine(err)}); going on eagerly`);
       return null;
     }
   }

@@ -123,26 +123,15 @@ export class GraphedSteps {
   /** Records the step of `batch`'s shape, with `batch` already in its static inputs; null (and one line) on failure. */
   #capture(batch: Batch): CapturedStep | null {
     const inputs = torch.scope(() => keepAll(toModelInputs(batch, 'cuda', true)));
-    const graph = new torch.cuda.CUDAGraph();
     try {
-      graph.captureBegin(this.#pool);
-      let outputs: StepOutputs;
-      try {
-        outputs = this.#queueStep(inputs);
-      } catch (err) {
-        try { graph.captureEnd(); } catch { /* the step's own error is the one to report */ }
-        throw err;
-      }
-      graph.captureEnd();
+      const { graph, outputs } = captureGraph(this.#pool, () => this.#queueStep(inputs));
       this.#pool ??= graph.pool();
       return { graph, inputs, outputs };
     } catch (err) {
       this.#failed = true;
       this.#setup.optimizer.zeroGrad(); // gradients a failed capture may have left
       for (const tensor of Object.values(inputs)) tensor.dispose();
-      try { graph.reset(); } catch { /* nothing was captured */ }
-      const reason = ((err as Error).message ?? String(err)).split('\n')[0];
-      this.#setup.onFallback(`CUDA graphs off: capturing the ${batch.size.join('×')} step failed (${reason}); training goes on eagerly`);
+      this.#setup.onFallback(`CUDA graphs off: capturing the ${batch.size.join('×')} step failed (${firstLine(err)}); training goes on eagerly`);
       return null;
     }
   }
@@ -162,6 +151,34 @@ export class GraphedSteps {
       return { loss: torch.keep(loss.detach()), gradNorm: torch.keep(gradNorm) };
     });
   }
+}
+
+/**
+ * Records what `queue` launches into a new CUDA graph that allocates from `pool` (undefined: a pool of its own). When
+ * queueing or the capture fails, the capture is ended and the graph reset before the error goes on.
+ */
+export function captureGraph<T>(pool: [number, number] | undefined, queue: () => T): { graph: torch.cuda.CUDAGraph; outputs: T } {
+  const graph = new torch.cuda.CUDAGraph();
+  try {
+    graph.captureBegin(pool);
+    let outputs: T;
+    try {
+      outputs = queue();
+    } catch (err) {
+      try { graph.captureEnd(); } catch { /* the queued work's own error is the one to report */ }
+      throw err;
+    }
+    graph.captureEnd();
+    return { graph, outputs };
+  } catch (err) {
+    try { graph.reset(); } catch { /* nothing was captured */ }
+    throw err;
+  }
+}
+
+/** An error's first line, for a one-line fallback message. */
+export function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
 }
 
 export function keepAll(inputs: ModelInputs): ModelInputs {

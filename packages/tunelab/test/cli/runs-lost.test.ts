@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, RUN_LOST_AFTER_MS } from '../../src/track/store.js';
-import { openDatabase, resolveStoreTarget } from '../../src/track/connect.js';
+import { ageRun } from '../contracts/backends.js';
 import { runCli } from '../sweep/cli-process.js';
 
 test('runs list and runs show mark a silent running run as lost', async () => {
@@ -17,9 +17,7 @@ test('runs list and runs show mark a silent running run as lost', async () => {
     const alive = await store.createRun({ experiment: 'e', name: 'alive' });
     const zombie = await store.createRun({ experiment: 'e', name: 'zombie' });
     await store.close();
-    const db = openDatabase(resolveStoreTarget(url));
-    await db.updateTable('runs').set({ last_seen: Date.now() - RUN_LOST_AFTER_MS - 300_000 }).where('id', '=', zombie.id).execute();
-    await db.destroy();
+    await ageRun(url, zombie.id, RUN_LOST_AFTER_MS + 300_000);
 
     const list = await runCli(['runs', 'list', '--store', url]);
     assert.equal(list.code, 0, list.output);

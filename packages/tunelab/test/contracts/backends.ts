@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { openDatabase, resolveStoreTarget } from '../../src/track/connect.js';
 import { openStore, type Store } from '../../src/track/store.js';
 
 export interface Backend {
@@ -79,4 +80,14 @@ export async function freshStore(backend: Backend): Promise<{ store: Store; url:
       await target.dispose();
     },
   };
+}
+
+/** Makes a run's process look silent for `ms` (as if it died that long ago): ages last_seen in the database. */
+export async function ageRun(url: string, runId: string, ms: number): Promise<void> {
+  const db = openDatabase(resolveStoreTarget(url));
+  try {
+    await db.updateTable('runs').set({ last_seen: Date.now() - ms }).where('id', '=', runId).execute();
+  } finally {
+    await db.destroy();
+  }
 }

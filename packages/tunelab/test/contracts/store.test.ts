@@ -6,10 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DuplicateError, NotFoundError, RUN_LOST_AFTER_MS, RunFinishedError, StoreInputError, displayStatus, openStore,
-  resolveStoreTarget, type Store,
+  type Store,
 } from '../../src/track/store.js';
-import { openDatabase } from '../../src/track/connect.js';
-import { backends, freshStore } from './backends.js';
+import { ageRun, backends, freshStore } from './backends.js';
 
 for (const backend of backends) {
   describe(`Store contract on ${backend.name}`, { skip: backend.unavailable }, () => {
@@ -486,15 +485,6 @@ function otherFilesystem(home: string | undefined): string | undefined {
   }
 }
 
-/** Makes the run's process look silent for `ms` (as if it died that long ago): ages last_seen in the database. */
-async function ageRun(url: string, runId: string, ms: number): Promise<void> {
-  const db = openDatabase(resolveStoreTarget(url));
-  try {
-    await db.updateTable('runs').set({ last_seen: Date.now() - ms }).where('id', '=', runId).execute();
-  } finally {
-    await db.destroy();
-  }
-}
 
 type Point = { step: number; value: number; wallTime: number };
 

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appFor, auth, jsonPost } from './helpers.js';
 import { seedStore, TRIALS, valLoss, terminationReason, type Seeded } from './seed.js';
-import { openDatabase, resolveStoreTarget } from '../../src/track/connect.js';
+import { ageRun } from '../contracts/backends.js';
 import { RUN_LOST_AFTER_MS } from '../../src/track/store.js';
 
 let seeded: Seeded;
@@ -230,16 +230,6 @@ describe('mutations (token required)', () => {
     assert.equal((await app.request(`/api/runs/${b}`)).status, 404);
   });
 });
-
-/** Makes a run's process look silent for `ms` (as if it died that long ago). */
-async function ageRun(url: string, runId: string, ms: number): Promise<void> {
-  const db = openDatabase(resolveStoreTarget(url));
-  try {
-    await db.updateTable('runs').set({ last_seen: Date.now() - ms }).where('id', '=', runId).execute();
-  } finally {
-    await db.destroy();
-  }
-}
 
 describe('dashboard assets and headers', () => {
   test('index.html for client routes, real 404 for missing hashed assets, CSP and nosniff everywhere', async () => {

@@ -7,12 +7,10 @@ import { z } from 'zod';
 import { idsOf } from '../../data/features.js';
 import { fillMaskCandidates } from '../../tasks/mlm.js';
 import { badRequest } from '../errors.js';
-import type { HeadContext } from './context.js';
+import { encodeSingleText, SingleTextInput, type HeadContext } from './context.js';
 import type { RowOutputs, ServingHead } from './types.js';
 
 const MAX_TOP_K = 100;
-const TextInput = z.union([z.string(), z.strictObject({ text: z.string() })]);
-type TextInput = z.infer<typeof TextInput>;
 const Parameters = z.strictObject({ top_k: z.number().int().min(1).max(MAX_TOP_K).default(5) });
 type Parameters = z.infer<typeof Parameters>;
 
@@ -22,17 +20,16 @@ function maskPositions(inputIds: ArrayLike<number>, maskId: number): number[] {
   return positions;
 }
 
-export function fillMaskHead(context: HeadContext): ServingHead<TextInput, Parameters> {
+export function fillMaskHead(context: HeadContext): ServingHead<SingleTextInput, Parameters> {
   const { tokenizer } = context;
   const maskId = tokenizer.maskTokenId;
   const { maxSeqLength } = context.textOptions;
   return {
     pipeline: 'fill-mask',
-    input: TextInput,
+    input: SingleTextInput,
     parameters: Parameters,
     async prepare(input, parameters) {
-      const text = typeof input === 'string' ? input : input.text;
-      const encoding = await tokenizer.encode(text, null, { maxLength: maxSeqLength, truncation: 'longest_first' });
+      const encoding = await encodeSingleText(context, input);
       const positions = maskPositions(encoding.input_ids, maskId);
       if (positions.length === 0) {
         throw badRequest(`no ${tokenizer.specialTokens.mask?.token ?? 'mask'} token in the text (within its first ${maxSeqLength} tokens)`);

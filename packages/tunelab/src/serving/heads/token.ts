@@ -5,11 +5,9 @@
 import { z } from 'zod';
 import { idsOf } from '../../data/features.js';
 import { softmax } from '../../tasks/shared.js';
-import type { HeadContext } from './context.js';
+import { encodeSingleText, SingleTextInput, type HeadContext } from './context.js';
 import type { ServingHead } from './types.js';
 
-const TextInput = z.union([z.string(), z.strictObject({ text: z.string() })]);
-type TextInput = z.infer<typeof TextInput>;
 const Parameters = z.strictObject({ aggregation_strategy: z.enum(['simple', 'none']).default('simple') });
 type Parameters = z.infer<typeof Parameters>;
 
@@ -33,16 +31,15 @@ export interface EntityGroup {
 
 const IGNORED_LABELS = new Set(['O']);
 
-export function tokenClassificationHead(context: HeadContext): ServingHead<TextInput, Parameters> {
+export function tokenClassificationHead(context: HeadContext): ServingHead<SingleTextInput, Parameters> {
   const { tokenizer } = context;
-  const { labels, maxSeqLength } = context.textOptions;
+  const { labels } = context.textOptions;
   return {
     pipeline: 'token-classification',
-    input: TextInput,
+    input: SingleTextInput,
     parameters: Parameters,
     async prepare(input, parameters) {
-      const text = typeof input === 'string' ? input : input.text;
-      const encoding = await tokenizer.encode(text, null, { maxLength: maxSeqLength, truncation: 'longest_first' });
+      const encoding = await encodeSingleText(context, input);
       return {
         features: [idsOf(encoding)],
         async finish([row]) {
