@@ -4,13 +4,15 @@
 // libtorch, with the very same batches. Prints real tokens/s, seconds per step and per epoch, and the ratios.
 //
 //   node --conditions=development --import tsx bench/train-throughput.ts [--steps 24] [--threads 2] [--full]
-//        [--precision fp32,bf16] [--padding pad128,grouped] [--separate-qkv] [--repeats 3]
+//        [--precision fp32,bf16] [--padding pad128,grouped] [--separate-qkv] [--repeats 3] [--pad-to-multiple-of 1,8]
 //
 // --steps N times N batches spread evenly over the epoch (both sides, same batches) and extrapolates the epoch;
 // --full runs every batch of the epoch. The first 2 steps of each run are warm-up and not timed. --separate-qkv runs
 // tunelab with three query/key/value GEMMs instead of the fused one (an A/B of models/modules.ts fusedProjections).
 // --repeats N runs each configuration N times, tunelab and PyTorch alternating (the first of the pair swaps every
-// repeat), and prints the medians of seconds per step: this machine is shared and noisy.
+// repeat), and prints the medians of seconds per step: this machine is shared and noisy. --pad-to-multiple-of rounds
+// the grouped batches' lengths up (both sides get the same batches): fewer distinct shapes, each of which costs its
+// first step extra (oneDNN builds a kernel per GEMM shape), for more padding; run with --full to see it over an epoch.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,7 @@ import { readGlueTsv } from '../packages/tunelab/src/data/glue.js';
 import { AutoConfig, AutoModelForSequenceClassification } from '../packages/tunelab/src/models/auto.js';
 import { fusedProjections } from '../packages/tunelab/src/models/modules.js';
 import { AutoTokenizer } from '../packages/tunelab/src/tokenizers/auto.js';
+import { formatProfile } from '../packages/tunelab/src/train/profile.js';
 import { train } from '../packages/tunelab/src/train/trainer.js';
 import { BERT_BASE_UNCASED, BERT_MINI_CONFIG, SHARED } from './bert-mini.js';
 
@@ -31,6 +34,7 @@ const { values: flags } = parseArgs({
     steps: { type: 'string', default: '24' }, threads: { type: 'string', default: '2' }, full: { type: 'boolean', default: false },
     precision: { type: 'string', default: 'fp32,bf16' }, padding: { type: 'string', default: 'pad128,grouped' },
     'separate-qkv': { type: 'boolean', default: false }, repeats: { type: 'string', default: '1' },
+    'pad-to-multiple-of': { type: 'string', default: '1' },
   },
 });
 const THREADS = Number(flags.threads);
@@ -61,16 +65,18 @@ async function runTunelab(batches: Batch[], precision: 'fp32' | 'bf16'): Promise
   const config = AutoConfig.forModel('bert', BERT_MINI_CONFIG);
   const model = AutoModelForSequenceClassification.fromConfig(config, { numLabels: 2 });
   let started = 0;
-  await train({
+  const result = await train({
     model, trainBatches: () => batches, saveModel: () => {},
     onProgress: (info) => { if (info.step === WARMUP) started = performance.now(); },
     options: {
       outputDir: work, epochs: 1, lr: 5e-5, weightDecay: 0.01, scheduler: 'linear', warmupRatio: 0.1, gradAccum: 1,
       maxGradNorm: 1, device: 'cpu', precision, evalEvery: 'epoch', saveEvery: 1e9, logEvery: 1e9,
       metricForBest: { name: 'eval_loss', greaterIsBetter: false }, resumeKey: {},
+      profile: process.env.TL_PROFILE === "1",
     },
   });
   const timed = batches.slice(WARMUP);
+  if (result.profile) console.log(formatProfile(result.profile));
   model.dispose();
   return { seconds: (performance.now() - started) / 1000, steps: timed.length, realTokens: realTokens(timed), paddedTokens: timed.reduce((s, b) => s + b.input_ids.length, 0) };
 }
@@ -102,10 +108,13 @@ const rows: string[] = [];
 const line = (cells: (string | number)[]) => cells.map((c) => String(c).padStart(11)).join(' ');
 rows.push(line(['precision', 'batches', 'impl', 's/step', 'real tok/s', 's/epoch', 'speed ratio']));
 for (const precision of flags.precision.split(',') as ('fp32' | 'bf16')[]) {
-  for (const padding of flags.padding.split(',') as ('pad128' | 'grouped')[]) {
+  const paddings = flags.padding.split(',').flatMap((padding) => padding === 'grouped'
+    ? flags['pad-to-multiple-of'].split(',').map((multiple) => ({ name: multiple === '1' ? 'grouped' : `grouped/${multiple}`, multiple: Number(multiple) }))
+    : [{ name: padding, multiple: 128 }]);
+  for (const padding of paddings) {
     const epoch = trainBatches(features, {
       batchSize: 32, seed: 42, epoch: 0, padId: tokenizer.padTokenId,
-      ...(padding === 'grouped' ? { groupByLength: true } : { groupByLength: false, padToMultipleOf: 128 }),
+      groupByLength: padding.name !== 'pad128', padToMultipleOf: padding.multiple,
     });
     const batches = pick(epoch);
     const runs: { ours: Measured; peer: Measured }[] = [];
@@ -122,7 +131,7 @@ for (const precision of flags.precision.split(',') as ('fp32' | 'bf16')[]) {
     const peer = medianRun(runs.map((run) => run.peer));
     for (const [impl, m] of [['tunelab', ours], ['pytorch', peer]] as const) {
       const perStep = m.seconds / m.steps;
-      rows.push(line([precision, padding, impl, perStep.toFixed(3), (m.realTokens / m.seconds).toFixed(0),
+      rows.push(line([precision, padding.name, impl, perStep.toFixed(3), (m.realTokens / m.seconds).toFixed(0),
         (perStep * epoch.length).toFixed(1), impl === 'tunelab' ? `${(peer.seconds / peer.steps / perStep).toFixed(2)}×` : '']));
     }
     console.log(rows.slice(-2).join('\n'));

@@ -1,4 +1,5 @@
 // torch.nn.functional: linear, embedding, layer norm, dropout, losses, scaled dot-product attention.
+#include "cpu_kernels.h"
 #include "tensor_handle.h"
 
 #include <ATen/core/Reduction.h>
@@ -34,11 +35,19 @@ Napi::Value layerNorm(const Napi::CallbackInfo& info) {
                                          toDouble(info[4], "eps"), /*cudnn_enable=*/true));
 }
 
+// Training-mode dropout. On the CPU the mask comes from cpu_kernels.cpp (bernoulli_ is most of the cost there);
+// elsewhere libtorch's dropout (on CUDA its Philox generator, which CUDA graphs know how to replay).
+at::Tensor trainingDropout(const at::Tensor& x, double p) {
+  if (x.device().is_cpu() && p > 0 && p < 1 && at::isFloatingType(x.scalar_type())) return x.mul(dropoutMaskCpu(x, p));
+  return at::dropout(x, p, true);
+}
+
 // dropout(x, p, training)
 Napi::Value dropout(const Napi::CallbackInfo& info) {
   double p = toDouble(info[1], "p");
   if (p < 0 || p > 1) throw ArgError("dropout probability has to be between 0 and 1, but got " + std::to_string(p));
-  return wrap(info.Env(), at::dropout(unwrap(info[0], "input"), p, toBool(info[2], "training")));
+  const auto& x = unwrap(info[0], "input");
+  return wrap(info.Env(), toBool(info[2], "training") ? trainingDropout(x, p) : at::dropout(x, p, false));
 }
 
 // crossEntropy(logits, target, weight | null, reduction, ignoreIndex, labelSmoothing)
@@ -80,7 +89,7 @@ at::Tensor attentionMath(const at::Tensor& q, const at::Tensor& k, const at::Ten
     else scores = scores.add(*mask);
   }
   auto probs = at::softmax(scores, -1);
-  if (dropoutP > 0) probs = at::dropout(probs, dropoutP, true);
+  if (dropoutP > 0) probs = trainingDropout(probs, dropoutP);
   return at::matmul(probs, v);
 }
 
@@ -94,6 +103,8 @@ Napi::Value sdpa(const Napi::CallbackInfo& info) {
   bool isCausal = toBool(info[5], "isCausal");
   auto scale = toOptionalDouble(info[6], "scale");
   if (isCausal && mask.has_value()) throw ArgError("scaledDotProductAttention: attnMask and isCausal cannot both be set");
+  // Dropout on the CPU: the explicit form, so that the probabilities take the fast CPU mask above.
+  if (dropoutP > 0 && q.device().is_cpu()) return wrap(info.Env(), attentionMath(q, k, v, mask, dropoutP, isCausal, scale));
 #if TORCH_VERSION_MAJOR >= 2
 #if TORCH_VERSION_MAJOR > 2 || TORCH_VERSION_MINOR >= 1
   return wrap(info.Env(), at::scaled_dot_product_attention(q, k, v, mask, dropoutP, isCausal, scale));

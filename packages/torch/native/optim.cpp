@@ -1,5 +1,6 @@
 // Optimizer kernels: AdamW (single-tensor, foreach and fused, each with torch.optim.AdamW's numerics)
 // and clip_grad_norm_. Parameter bookkeeping (groups, state, steps) lives in src/optim.ts.
+#include "cpu_kernels.h"
 #include "tensor_handle.h"
 
 #include <c10/core/GradMode.h>
@@ -105,10 +106,22 @@ Napi::Value adamwForeach(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// libtorch's fused AdamW runs on CUDA from 2.1 and on the CPU from 2.4; older CPU builds take cpu_kernels.cpp's loop.
+#define TL_FUSED_ADAMW_CUDA (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1))
+#define TL_FUSED_ADAMW_CPU (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4))
+
+void adamwFusedCpuLoop(std::vector<at::Tensor>& params, const std::vector<at::Tensor>& grads, std::vector<at::Tensor>& expAvgs,
+                       std::vector<at::Tensor>& expAvgSqs, const std::vector<at::Tensor>& stepTensors, const AdamWHyper& h) {
+  for (size_t i = 0; i < params.size(); ++i) {
+    double step = stepTensors[i].item<double>();
+    AdamWStep s{h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, 1 - std::pow(h.beta1, step), 1 - std::pow(h.beta2, step)};
+    adamwStepCpu(params[i], grads[i], expAvgs[i], expAvgSqs[i], s);
+  }
+}
+
 // adamwFused(params, expAvgs, expAvgSqs, stepTensors, lr, beta1, beta2, eps, weightDecay): torch's fused kernel
 // (AdamW(fused=True)); stepTensors are float32 scalars on the parameters' device, incremented here.
 Napi::Value adamwFused(const Napi::CallbackInfo& info) {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
   auto params = unwrapList(info[0], "params");
   auto expAvgs = unwrapList(info[1], "expAvgs");
   auto expAvgSqs = unwrapList(info[2], "expAvgSqs");
@@ -117,21 +130,26 @@ Napi::Value adamwFused(const Napi::CallbackInfo& info) {
   auto grads = gradsOf(params);
   if (params.empty()) return info.Env().Undefined();
   c10::NoGradGuard noGrad;
+  bool onCpu = params[0].device().is_cpu();
+  if (onCpu && !TL_FUSED_ADAMW_CPU) {
+    at::_foreach_add_(stepTensors, 1);
+    adamwFusedCpuLoop(params, grads, expAvgs, expAvgSqs, stepTensors, h);
+    return info.Env().Undefined();
+  }
+#if TL_FUSED_ADAMW_CUDA
   at::_foreach_add_(stepTensors, 1);
   at::_fused_adamw_(params, grads, expAvgs, expAvgSqs, /*max_exp_avg_sqs=*/{}, stepTensors, h.lr, h.beta1, h.beta2,
                     h.weightDecay, h.eps, /*amsgrad=*/false, /*maximize=*/false);
   return info.Env().Undefined();
 #else
-  throw ArgError("fused AdamW needs libtorch >= 2.1 (this is " TORCH_VERSION ")");
+  throw ArgError("fused AdamW on this device needs libtorch >= 2.1 (this is " TORCH_VERSION ")");
 #endif
 }
 
+// hasFusedAdamW(device): whether adamwFused runs for parameters on 'cpu' or 'cuda'.
 Napi::Value hasFusedAdamW(const Napi::CallbackInfo& info) {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
-  return Napi::Boolean::New(info.Env(), true);
-#else
-  return Napi::Boolean::New(info.Env(), false);
-#endif
+  auto device = toString(info[0], "device");
+  return Napi::Boolean::New(info.Env(), device == "cpu" || TL_FUSED_ADAMW_CUDA);
 }
 
 // clipGradNorm(params, maxNorm, normType) -> the total norm before clipping, as a 0-dim tensor on the gradients'

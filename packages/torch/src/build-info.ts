@@ -20,6 +20,7 @@ export interface BuildInfo {
   cudaAvailable: boolean;
   cudaDeviceCount: number;
   cxx11Abi: boolean;
+  /** libtorch's fused AdamW kernel for CUDA (>= 2.1); on the CPU AdamW(fused) always works (optim.ts). */
   fusedAdamW: boolean;
   /** F.scaledDotProductAttention uses libtorch's kernels (>= 2.0) rather than the explicit fallback. */
   nativeSdpa: boolean;
@@ -89,7 +90,7 @@ export function buildInfo(): BuildInfo {
     cudaAvailable: raw.cudaAvailable && native.cudaIsAvailable(),
     cudaDeviceCount: native.cudaIsAvailable() ? native.cudaDeviceCount() : 0,
     cxx11Abi: raw.cxx11Abi,
-    fusedAdamW: native.hasFusedAdamW(),
+    fusedAdamW: native.hasFusedAdamW('cuda'),
     nativeSdpa: major >= 2,
     libraryPath: loadedLibraryPath(),
     config: raw.config,

@@ -116,7 +116,7 @@ export interface NativeBinding {
   adamwSingle(p: H[], m: H[], v: H[], steps: Num[], lr: Num, b1: Num, b2: Num, eps: Num, wd: Num): void;
   adamwForeach(p: H[], m: H[], v: H[], steps: Num[], lr: Num, b1: Num, b2: Num, eps: Num, wd: Num): void;
   adamwFused(p: H[], m: H[], v: H[], stepTensors: H[], lr: Num, b1: Num, b2: Num, eps: Num, wd: Num): void;
-  hasFusedAdamW(): boolean;
+  hasFusedAdamW(device: 'cpu' | 'cuda'): boolean;
   clipGradNorm(params: H[], maxNorm: Num, normType: Num): H;
   // state
   isGradEnabled(): boolean; setGradEnabled(on: boolean): void;

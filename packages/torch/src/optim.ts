@@ -5,6 +5,7 @@ import { native, type Handle } from './native.js';
 import { keep } from './scope.js';
 import { full, zerosLike } from './creation.js';
 import { handleOf, Tensor } from './tensor.js';
+import type { Device } from './types.js';
 
 export interface ParamGroup {
   params: Tensor[];
@@ -19,7 +20,10 @@ export interface AdamWOptions {
   betas?: [number, number];
   eps?: number;
   weightDecay?: number;
-  /** Use libtorch's fused AdamW kernel (libtorch ≥ 2.1; CUDA, or CPU from 2.4). Same math, fewer kernels. */
+  /**
+   * One pass over each parameter instead of eight: libtorch's fused kernel (CUDA from libtorch 2.1, CPU from 2.4), on
+   * older CPU builds the binding's own loop with the same math. See fusedAvailable().
+   */
   fused?: boolean;
   /** Force the multi-tensor (foreach) path on or off; default: on for CUDA parameters, like PyTorch. */
   foreach?: boolean;
@@ -51,9 +55,9 @@ export class AdamW {
   private readonly foreach: boolean | undefined;
   private readonly state = new Map<Tensor, ParamState>();
 
-  /** Whether this libtorch has the fused kernel (≥ 2.1; it runs on CUDA there, and on the CPU from 2.4). */
-  static fusedAvailable(): boolean {
-    return native.hasFusedAdamW();
+  /** Whether `fused` works for parameters on this device: always on the CPU, on CUDA with libtorch ≥ 2.1. */
+  static fusedAvailable(device: Device = 'cuda'): boolean {
+    return native.hasFusedAdamW(device === 'cpu' ? 'cpu' : 'cuda');
   }
 
   /** Whether this addon has the fused kernel that reads the learning rate from a device tensor (CUDA, libtorch ≥ 2.2). */
@@ -66,7 +70,6 @@ export class AdamW {
     validateHyper(this.defaults);
     this.fused = options.fused ?? false;
     this.foreach = options.foreach;
-    if (this.fused && !native.hasFusedAdamW()) throw new TorchError(`AdamW: fused needs libtorch >= 2.1 (this is ${native.buildInfo().libtorch})`);
     const specs: GroupSpec[] = params.length > 0 && params[0] instanceof Tensor ? [{ params: params as Tensor[] }] : (params as GroupSpec[]);
     const seen = new Set<Tensor>();
     this.paramGroups = specs.map((spec, i) => {
@@ -85,6 +88,10 @@ export class AdamW {
       validateHyper(group);
       return group;
     });
+    const device = this.paramGroups.find((g) => g.params.length > 0)?.params[0].device ?? 'cpu';
+    if (this.fused && !AdamW.fusedAvailable(device)) {
+      throw new TorchError(`AdamW: fused on ${device} needs libtorch >= 2.1 (this is ${native.buildInfo().libtorch})`);
+    }
   }
 
   /** One AdamW update of every parameter that has a gradient; lr and weightDecay are read from the groups now. */

@@ -55,6 +55,54 @@ describe('F.dropout, activations', () => {
     assert.deepEqual(F.dropout(f64([1, 2]), 0.5, false).tolist(), [1, 2]);
     assert.throws(() => F.dropout(f64([1]), 1.5, true), TorchError);
   });
+  it('training dropout in every float dtype: the kept share, the scale, its gradient, and the seed', () => {
+    for (const dtype of ['float64', 'float32', 'bfloat16'] as const) {
+      const p = 0.1;
+      const x = torch.randn([200_000], { device }).to(dtype).requiresGrad_();
+      torch.manualSeed(5);
+      const y = F.dropout(x, p, true);
+      y.sum().backward();
+      const [xs, ys, gs] = [x, y, x.grad!].map((t) => t.to('float64').toArray() as number[]);
+      const scale = dtype === 'bfloat16' ? 1.109375 : 1 / (1 - p); // 1/0.9 rounded to bf16
+      let kept = 0, keptPairs = 0;
+      ys.forEach((v, i) => {
+        const keep = gs[i] !== 0;
+        if (keep) kept++;
+        if (keep && i % 2 === 1 && gs[i - 1] !== 0) keptPairs++;
+        assert.ok(keep ? Math.abs(gs[i] - scale) < 1e-6 : v === 0, `${dtype} element ${i}: grad ${gs[i]}, out ${v}`);
+        if (keep) assert.ok(Math.abs(v - xs[i] * scale) <= Math.abs(xs[i] * scale) * (dtype === 'bfloat16' ? 8e-3 : 1e-6));
+      });
+      // Binomial: 4 standard deviations of 200,000 draws is about 0.27 % of the share.
+      assert.ok(Math.abs(kept / xs.length - (1 - p)) < 0.0027, `${dtype}: kept share ${kept / xs.length}`);
+      // Neighbouring elements are independent: both kept in (1-p)^2 of the pairs.
+      assert.ok(Math.abs(keptPairs / (xs.length / 2) - (1 - p) ** 2) < 0.005, `${dtype}: kept pairs ${keptPairs}`);
+      torch.manualSeed(5);
+      const again = F.dropout(x, p, true).to('float64').toArray() as number[];
+      assert.deepEqual(again, ys, `${dtype}: the same seed gives the same mask`);
+      const next = F.dropout(x, p, true).to('float64').toArray() as number[];
+      assert.ok(next.some((v, i) => (v === 0) !== (ys[i] === 0)), `${dtype}: the next call draws a new mask`);
+    }
+  });
+  it('dropout masks do not depend on the number of threads', () => {
+    const x = torch.ones([300_000], { device });
+    const threads = torch.getNumThreads();
+    const masks = [1, 2].map((n) => {
+      torch.setNumThreads(n);
+      torch.manualSeed(21);
+      return F.dropout(x, 0.3, true).toArray();
+    });
+    torch.setNumThreads(threads);
+    assert.deepEqual(masks[0], masks[1]);
+  });
+  it('dropout masks come back with a saved RNG state', () => {
+    const x = torch.ones([4096], { device });
+    torch.manualSeed(9);
+    F.dropout(x, 0.5, true);
+    const state = torch.getRngState(device);
+    const first = F.dropout(x, 0.5, true).toArray();
+    torch.setRngState(state, device);
+    assert.deepEqual(F.dropout(x, 0.5, true).toArray(), first);
+  });
   it('gelu, relu, softmax, logSoftmax wrappers', () => {
     assertClose(F.gelu(f64([-1, 0.5])), [-1, 0.5].map((x) => 0.5 * x * (1 + erf(x / Math.SQRT2))), 1e-12);
     assert.deepEqual(F.relu(f64([-1, 2])).tolist(), [0, 2]);
