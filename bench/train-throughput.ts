@@ -5,6 +5,7 @@
 //
 //   node --conditions=development --import tsx bench/train-throughput.ts [--steps 24] [--threads 2] [--full]
 //        [--precision fp32,bf16] [--padding pad128,grouped] [--separate-qkv] [--repeats 3] [--pad-to-multiple-of 1,8]
+//        [--unpad auto|on|off] [--profile]
 //
 // --steps N times N batches spread evenly over the epoch (both sides, same batches) and extrapolates the epoch;
 // --full runs every batch of the epoch. The first 2 steps of each run are warm-up and not timed. --separate-qkv runs
@@ -13,6 +14,9 @@
 // repeat), and prints the medians of seconds per step: this machine is shared and noisy. --pad-to-multiple-of rounds
 // the grouped batches' lengths up (both sides get the same batches): fewer distinct shapes, each of which costs its
 // first step extra (oneDNN builds a kernel per GEMM shape), for more padding; run with --full to see it over an epoch.
+// --unpad is tunelab's flag (train/unpad.ts; default auto: on the CPU, batches with >= 25 % padding run on their real
+// tokens only — the padded-to-128 batches here); PyTorch always runs the padded batches it is given. --profile prints
+// tunelab's epoch profile (train/profile.ts) of each run.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +31,7 @@ import { fusedProjections } from '../packages/tunelab/src/models/modules.js';
 import { AutoTokenizer } from '../packages/tunelab/src/tokenizers/auto.js';
 import { formatProfile } from '../packages/tunelab/src/train/profile.js';
 import { train } from '../packages/tunelab/src/train/trainer.js';
+import { resolveUnpad, type UnpadMode } from '../packages/tunelab/src/train/unpad.js';
 import { BERT_BASE_UNCASED, BERT_MINI_CONFIG, SHARED } from './bert-mini.js';
 
 const { values: flags } = parseArgs({
@@ -34,7 +39,8 @@ const { values: flags } = parseArgs({
     steps: { type: 'string', default: '24' }, threads: { type: 'string', default: '2' }, full: { type: 'boolean', default: false },
     precision: { type: 'string', default: 'fp32,bf16' }, padding: { type: 'string', default: 'pad128,grouped' },
     'separate-qkv': { type: 'boolean', default: false }, repeats: { type: 'string', default: '1' },
-    'pad-to-multiple-of': { type: 'string', default: '1' },
+    'pad-to-multiple-of': { type: 'string', default: '1' }, unpad: { type: 'string', default: 'auto' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const THREADS = Number(flags.threads);
@@ -42,6 +48,7 @@ const WARMUP = 2;
 
 torch.setNumThreads(THREADS);
 fusedProjections.enabled = !flags['separate-qkv'];
+const UNPAD = resolveUnpad(flags.unpad as UnpadMode, 'cpu', false);
 const tokenizer = await AutoTokenizer.fromPretrained(BERT_BASE_UNCASED);
 const dataset = readGlueTsv('mrpc', join(SHARED, 'data/glue/MRPC/train.tsv'));
 const features = await sequenceClassificationFeatures(tokenizer, dataset, { maxLength: 128 });
@@ -72,7 +79,7 @@ async function runTunelab(batches: Batch[], precision: 'fp32' | 'bf16'): Promise
       outputDir: work, epochs: 1, lr: 5e-5, weightDecay: 0.01, scheduler: 'linear', warmupRatio: 0.1, gradAccum: 1,
       maxGradNorm: 1, device: 'cpu', precision, evalEvery: 'epoch', saveEvery: 1e9, logEvery: 1e9,
       metricForBest: { name: 'eval_loss', greaterIsBetter: false }, resumeKey: {},
-      profile: process.env.TL_PROFILE === "1",
+      profile: flags.profile, unpadMinPadding: UNPAD.minPadding,
     },
   });
   const timed = batches.slice(WARMUP);
@@ -140,5 +147,5 @@ for (const precision of flags.precision.split(',') as ('fp32' | 'bf16')[]) {
 console.log(`\nBERT-mini on MRPC train (${features.features.length} examples, ${Math.ceil(features.features.length / 32)} steps/epoch), ` +
   `batch 32, ${THREADS} threads, libtorch ${torch.buildInfo().libtorch}; ${flags.full ? 'whole epoch' : `${flags.steps} batches spread over the epoch`}, ` +
   `median of ${flags.repeats} alternating repeat(s) ` +
-  `(epoch time extrapolated from s/step). speed ratio = PyTorch s/step ÷ tunelab s/step (> 1: tunelab faster).\n`);
+  `(epoch time extrapolated from s/step); tunelab --unpad ${flags.unpad}. speed ratio = PyTorch s/step ÷ tunelab s/step (> 1: tunelab faster).\n`);
 console.log(rows.join('\n'));

@@ -34,12 +34,16 @@ export const MODEL_OPTIONS: OptionTable = [
   ['--json', 'machine-readable output: one JSON object per line'],
 ];
 
+export const UNPAD_HELP = 'auto | on | off: run a batch on its real tokens only, leaving padding out (default auto: CPU batches with >= 25 % padding)';
+
 /** eval and predict: fp32 by default, as transformers' pipelines; one batch size. */
 export const INFERENCE_OPTIONS: OptionTable = [
   ['--precision <precision>', 'fp32 | bf16 | fp16 | auto (default fp32, as transformers; bf16 is faster on GPUs and AMX CPUs)'],
   ['--eval-batch-size <n>', 'examples per forward pass (default 64)'],
   ['--cuda-graphs <mode>', 'auto | on | off: replay each batch shape\'s forward pass from a CUDA graph (default auto: on for CUDA)'],
+  ['--unpad <mode>', UNPAD_HELP],
 ];
+
 
 /** commander's attribute name of a long flag: `--learning_rate` → `learning_rate`, `--batch-size` → `batchSize`. */
 function attributeOf(long: string): string {

@@ -5,7 +5,7 @@ import { taskOfDataFile } from '../tasks/index.js';
 import { TrainArgsSchema, parseArgs } from '../train/args.js';
 import { chooseReporterMode, createReporter } from '../train/progress.js';
 import { fineTuneOnRanks, takeLaunchFlags } from '../distributed/train-ranks.js';
-import { MODEL_OPTIONS, addOptions, givenFlags, runVerb, storeHelp, type OptionTable } from './options.js';
+import { MODEL_OPTIONS, UNPAD_HELP, addOptions, givenFlags, runVerb, storeHelp, type OptionTable } from './options.js';
 
 const TRAIN_OPTIONS: OptionTable = [
   ['--config <file>', 'YAML or JSON file of options (keys are flag names or HF names; paths relative to it); flags override it'],
@@ -33,6 +33,7 @@ const TRAIN_OPTIONS: OptionTable = [
   ['--pad-to-multiple-of <n>', 'round each batch\'s length up to a multiple of n: fewer shapes (default 64 on CUDA, 1 on CPU)'],
   ['--profile', 'print (and store with the run) where the training time went: data, copies, forward, backward, …'],
   ['--cuda-graphs <mode>', 'auto | on | off: capture the training step and the evaluation forward passes in CUDA graphs (default auto: on for CUDA)'],
+  ['--unpad <mode>', UNPAD_HELP],
   ['--eval-every <n|epoch>', 'evaluate every n steps, or each epoch (default epoch)'],
   ['--save-every <n|epoch>', 'checkpoint every n steps, or each epoch; 0 = no checkpoints (default epoch)'],
   ['--save-strategy <when>', 'no | steps | epoch (HF\'s save_strategy; steps: every --save-every steps, default 500)'],

@@ -137,6 +137,19 @@ export function maskedLMLogitsAndLoss(hidden: Tensor, labels: Tensor | undefined
   return { logits, loss: tokenLoss(logits, flatLabels.index(labelled)) };
 }
 
+/**
+ * What a question answering head reads at padding (PreTrainedModel.paddedOutputs): everything, since its loss, read
+ * whenever labels are given, is a softmax over every position, padding included (transformers' semantics). So QA
+ * stays padded whatever ForwardOptions.unpad asks.
+ */
+export const QUESTION_ANSWERING_PADDED_OUTPUTS = ['loss', 'start_logits', 'end_logits', 'last_hidden_state'] as const;
+
+/**
+ * What a masked-LM head reads at padding when the caller reads its vocabulary logits at every position (fill-mask).
+ * Given labels and not asked for the logits, it decodes only the labelled tokens, which the unpadded path leaves exact.
+ */
+export const MASKED_LM_PADDED_OUTPUTS = ['last_hidden_state', 'logits'] as const;
+
 /** Question answering heads emit exactly two logits per token. */
 export function checkSpanLabels(numLabels: number, source: string): void {
   if (numLabels !== 2) throw new ConfigError(`${source}: question answering needs num_labels 2 (start, end), got ${numLabels}`);

@@ -5,6 +5,7 @@
 import * as torch from '@tunelab/torch';
 import { F, Tensor, type Device, type DType } from '@tunelab/torch';
 import { StateDictError, WeightsError } from './errors.js';
+import type { UnpaddedTokens } from './unpad.js';
 
 export type MoveTarget = Device | DType | { device?: Device; dtype?: DType };
 export type StateDict = Map<string, Tensor> | Record<string, Tensor>;
@@ -28,6 +29,13 @@ export interface ForwardOptions {
    * masked-LM heads given labels then decode only the labelled tokens (heads.ts maskedLMLogitsAndLoss).
    */
   outputs?: readonly string[];
+  /**
+   * Run the encoder on the real tokens only (attention_mask 1; models/unpad.ts), so padding costs no FLOPs outside
+   * attention. Equal outputs at real tokens; hidden states at padding are zeros. A request: the model stays padded
+   * while the caller reads an output that depends on padding (PreTrainedModel.unpadFor), and for a batch without
+   * padding. Default off; its shapes vary with each batch's token count, so never inside a captured CUDA graph.
+   */
+  unpad?: boolean;
 }
 
 export abstract class Module {
@@ -201,14 +209,15 @@ export const fusedProjections = { enabled: true };
 /**
  * Several Linear layers over the same input as one GEMM (BERT's and DistilBERT's query/key/value): the weights (and
  * biases) are concatenated along the output dimension, and the result is split back into one tensor per layer
- * (views, no copy). The parameters stay the layers' own, so checkpoints keep their names.
+ * (views, no copy). The parameters stay the layers' own, so checkpoints keep their names. `layout` reshapes the GEMM's
+ * output before the split (the unpadded path scatters the fused q/k/v rows in one go).
  */
-export function fusedLinear(x: Tensor, layers: Linear[]): Tensor[] {
-  if (!fusedProjections.enabled) return layers.map((layer) => layer.forward(x));
+export function fusedLinear(x: Tensor, layers: Linear[], layout: (y: Tensor) => Tensor = (y) => y): Tensor[] {
+  if (!fusedProjections.enabled) return layers.map((layer) => layout(layer.forward(x)));
   const weight = torch.cat(layers.map((layer) => layer.weight), 0);
   const biases = layers.map((layer) => layer.bias);
   const bias = biases.every((b): b is Tensor => b !== undefined) ? torch.cat(biases, 0) : undefined;
-  return F.linear(x, weight, bias).split(layers.map((layer) => layer.weight.shape[0]!), -1);
+  return layout(F.linear(x, weight, bias)).split(layers.map((layer) => layer.weight.shape[0]!), -1);
 }
 
 export class Embedding extends Module {
@@ -321,6 +330,20 @@ export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor
   const split = (x: Tensor) => x.view(batch, length, heads, hidden / heads).transpose(1, 2);
   const context = F.scaledDotProductAttention(split(q), split(k), split(v), { attnMask: mask, dropoutP });
   return context.transpose(1, 2).reshape(batch, length, hidden);
+}
+
+/**
+ * Self-attention of BERT and DistilBERT: the query/key/value `projections` as one GEMM, then multiHeadAttention.
+ * With `tokens` (the unpadded path), `hidden` holds the real tokens' rows [N, H]: the projections run on them, only
+ * the attention sees the padded [B, T, ·] layout (zeros at padding, which the mask hides), and the context comes back
+ * as [N, H] rows.
+ */
+export function selfAttention(
+  hidden: Tensor, projections: Linear[], mask: Tensor | undefined, heads: number, dropoutP: number, tokens?: UnpaddedTokens,
+): Tensor {
+  const [q, k, v] = fusedLinear(hidden, projections, tokens && ((rows) => tokens.pad(rows)));
+  const context = multiHeadAttention(q!, k!, v!, mask, heads, dropoutP);
+  return tokens ? tokens.unpad(context) : context;
 }
 
 /**

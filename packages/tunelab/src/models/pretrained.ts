@@ -68,6 +68,32 @@ export abstract class PreTrainedModel<C extends ModelConfig = ModelConfig> exten
   abstract forward(inputs: EncoderInputs, options?: ForwardOptions): Record<string, Tensor | undefined>;
 
   /**
+   * The outputs that read padding positions' hidden states, which the unpadded path (ForwardOptions.unpad) leaves at
+   * zero: while the caller reads one of them, the model runs padded. By default the hidden states of every position
+   * (feature extraction). Outputs read at real tokens only are equal on both paths: first-token classifiers (position 0
+   * is a real token under right padding, as data/collate.ts pads), token classification (its loss ignores padding's
+   * -100 labels). Heads add what they read at every position; `loss` counts as always read.
+   */
+  get paddedOutputs(): readonly string[] {
+    return ['last_hidden_state'];
+  }
+
+  /** Whether this forward may run on the real tokens only: unpad asked, and no output read needs padding. */
+  unpadFor(options: ForwardOptions): boolean {
+    if (!options.unpad) return false;
+    const read = (name: string) => name === 'loss' || options.outputs === undefined || options.outputs.includes(name);
+    return !this.paddedOutputs.some(read);
+  }
+
+  /**
+   * What a head hands its base model: train, and unpad as decided from what the head's caller reads (the head then
+   * reads the base's hidden states where they are exact, so the base is not asked for its padded outputs).
+   */
+  baseOptions(options: ForwardOptions): ForwardOptions {
+    return { train: options.train, unpad: this.unpadFor(options), outputs: [] };
+  }
+
+  /**
    * Fresh weights for every parameter, as transformers' `_init_weights` draws them. Modules go last-first, so a
    * tied decoder weight ends with the word embedding's init (padding row zero).
    */

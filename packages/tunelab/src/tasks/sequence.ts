@@ -115,6 +115,7 @@ function sequenceSplit(task: SequenceTask, name: string, dataset: TextDataset, s
   return {
     name, set, labeled,
     metricSuffix: name === 'validation_mismatched' ? '_mm' : '',
+    outputs: ['logits'], // read at the first token only: batches may run unpadded (train/unpad.ts)
     score(result) {
       const logits = gatherRows(set.features.length, result.batches, 'logits');
       const regression = isRegression(task);

@@ -43,6 +43,7 @@ function nerSplit(name: string, dataset: NerDataset, set: FeatureSet, labels: st
   const labeled = set.labelKind !== 'none';
   return {
     name, set, labeled, metricSuffix: '',
+    outputs: ['logits'], // read at real tokens only: batches may run unpadded (train/unpad.ts)
     score(result) {
       const logits = gatherRows(set.features.length, result.batches, 'logits');
       const predictedIds = logits.map((row, i) => argmax(row, [row.length / labels.length, labels.length])

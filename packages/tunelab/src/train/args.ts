@@ -10,6 +10,7 @@ import { TrainConfigError } from './errors.js';
 import { DEVICES, PRECISIONS } from './precision.js';
 import { SCHEDULERS } from './schedule.js';
 import { CUDA_GRAPH_MODES } from './cuda-graphs.js';
+import { UNPAD_MODES } from './unpad.js';
 
 /**
  * A number given as a flag (text: "32", "1e-4") or in a config file (a YAML/JSON number). Anything else is refused
@@ -48,6 +49,8 @@ const commonFields = {
   datasetName: z.string().min(1).optional(),
   datasetConfigName: z.string().min(1).optional(),
   cudaGraphs: z.enum(CUDA_GRAPH_MODES).default('auto'),
+  /** Run batches on their real tokens only (train/unpad.ts): auto = CPU batches with ≥ 25 % padding. */
+  unpad: z.enum(UNPAD_MODES).default('auto'),
 };
 
 export const TrainArgsSchema = z.strictObject({

@@ -16,6 +16,7 @@ import { checkPredictArgs, type EvalArgs, type PredictArgs } from './args.js';
 import { TrainConfigError } from './errors.js';
 import { defaultPadToMultipleOf } from './cuda-graphs.js';
 import { createForwardGraphs } from './graph-forward.js';
+import { resolveUnpad } from './unpad.js';
 import { runInference, type InferenceOptions, type TrainableModel } from './inference.js';
 import { METRICS_FILE, STDOUT_PATH, isStreamTarget, predictionsPath, writeJsonAtomic, writeJsonLinesAtomic } from './output.js';
 import { computeThreads, resolveDevice, resolvePrecision, type ComputeDevice, type Precision } from './precision.js';
@@ -82,7 +83,8 @@ async function openSavedModel(args: EvalArgs | PredictArgs, hooks: InferenceHook
   const tokenizer = await AutoTokenizer.fromPretrained(args.model);
   const model = await loadModelForTask(args.task, args.model, { labels: null, fromScratch: false, device });
   const graphs = createForwardGraphs(args.cudaGraphs, device, precision, (line) => hooks.onWarning?.(line));
-  const settings = { device, precision, batchSize: args.evalBatchSize ?? 64, graphs, padToMultipleOf: defaultPadToMultipleOf(device) };
+  const unpadMinPadding = resolveUnpad(args.unpad, device, graphs !== null).minPadding;
+  const settings = { device, precision, batchSize: args.evalBatchSize ?? 64, graphs, padToMultipleOf: defaultPadToMultipleOf(device), unpadMinPadding };
   return { model, tokenizer, labels: head.labels, settings };
 }
 

@@ -28,6 +28,7 @@ import { computeThreads, describePrecision, resolveDevice, resolvePrecision, typ
 import { PendingLog, createReporter, teeReporter, type Reporter } from './progress.js';
 import { openTracker, type Tracker } from './tracking.js';
 import { defaultPadToMultipleOf, resolveCudaGraphs } from './cuda-graphs.js';
+import { resolveUnpad } from './unpad.js';
 import { createForwardGraphs, type GraphedForwards } from './graph-forward.js';
 import { PROFILE_FILE, formatProfile } from './profile.js';
 import { train, type Distributed, type TrainingPlan } from './trainer.js';
@@ -111,7 +112,12 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
     forwardGraphs = createForwardGraphs(args.cudaGraphs, device, precision, (line) => {
       if (isMain && line !== graphs.fallback) reporter.message(line);
     });
-    const evalSettings = { device, precision, batchSize: args.evalBatchSize ?? args.batchSize * 2, group: distributed, graphs: forwardGraphs, padToMultipleOf };
+    const unpad = resolveUnpad(args.unpad, device, graphs.enabled);
+    if (unpad.line && isMain) reporter.message(unpad.line);
+    const evalSettings = {
+      device, precision, batchSize: args.evalBatchSize ?? args.batchSize * 2, group: distributed, graphs: forwardGraphs, padToMultipleOf,
+      unpadMinPadding: forwardGraphs ? null : unpad.minPadding,
+    };
     const saveModel = (dir: string) => saveModelFolder(model, tokenizer, dir);
     const result = await train({
       model, saveModel, distributed,
@@ -132,7 +138,7 @@ export async function fineTune(args: TrainArgs, reporter: Reporter, distributed?
         logEvery: args.logEvery, earlyStoppingPatience: args.earlyStoppingPatience, metricForBest: best,
         // HF's EarlyStoppingCallback requires load_best_model_at_end: patience turns it on rather than failing.
         loadBestModelAtEnd: args.loadBestModelAtEnd || args.earlyStoppingPatience !== undefined,
-        resumeFrom, resumeKey: resumeKey(args), profile: args.profile, cudaGraphs: graphs.enabled,
+        resumeFrom, resumeKey: resumeKey(args), profile: args.profile, cudaGraphs: graphs.enabled, unpadMinPadding: unpad.minPadding,
       },
       onMessage: (text) => reporter.message(text),
       onLog: (entry) => { reporter.log(entry); tracker.log(entry); },

@@ -30,3 +30,4 @@ export { runDemo, type DemoOptions } from './demo.js';
 export { TrainConfigError, TrainInputError } from './errors.js';
 export { formatProfile, PROFILE_FILE, PROFILE_PARTS, type ProfilePart, type ProfileRow, type TrainingProfile } from './profile.js';
 export { CUDA_GRAPH_MODES, defaultPadToMultipleOf, resolveCudaGraphs, type CudaGraphMode } from './cuda-graphs.js';
+export { UNPAD_MODES, resolveUnpad, type UnpadMode } from './unpad.js';

@@ -7,6 +7,7 @@ import { shardRange } from '../distributed/sharding.js';
 import type { BatchOutputs, HostArray, InferenceResult } from '../tasks/types.js';
 import type { GraphedForwards } from './graph-forward.js';
 import { withAutocast, type ComputeDevice, type Precision } from './precision.js';
+import { unpadsBatch } from './unpad.js';
 
 export type { BatchOutputs, HostArray, InferenceResult };
 
@@ -59,6 +60,8 @@ export interface InferenceOptions {
   outputs?: readonly string[];
   /** CUDA graphs of the forward passes (--cuda-graphs on CUDA); the caller owns and disposes of the cache. */
   graphs?: GraphedForwards | null;
+  /** Run a batch unpadded when its padding share is at least this (train/unpad.ts); absent/null: never. */
+  unpadMinPadding?: number | null;
 }
 
 /** What one process computed: outputs of its batches and the loss sum behind the mean. */
@@ -108,7 +111,7 @@ function queueForward(model: TrainableModel, batch: Batch, opts: InferenceOption
   const withLabels = hasLabels(batch);
   return opts.graphs?.forward(model, batch, withLabels)
     ?? withAutocast(opts.precision, opts.device, () =>
-      model.forward(toModelInputs(batch, opts.device, withLabels), { outputs: opts.outputs }));
+      model.forward(toModelInputs(batch, opts.device, withLabels), { outputs: opts.outputs, unpad: unpadsBatch(batch, opts.unpadMinPadding) }));
 }
 
 function keepOutputs(out: Record<string, Tensor | undefined>, batch: Batch, opts: InferenceOptions): DeviceOutputs {

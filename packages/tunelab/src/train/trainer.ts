@@ -15,6 +15,7 @@ import { toModelInputs, type Batch, type TrainableModel } from './inference.js';
 import { LossScaler, withAutocast, type ComputeDevice, type Precision } from './precision.js';
 import { GraphedSteps } from './graph-step.js';
 import { createProfiler, type Profiler, type TrainingProfile } from './profile.js';
+import { unpadsBatch } from './unpad.js';
 import { lrMultiplier, warmupSteps, type Schedule, type SchedulerName } from './schedule.js';
 
 export interface TrainerOptions {
@@ -54,6 +55,8 @@ export interface TrainerOptions {
    * per step, no fp16 loss scaling and one rank (resolveCudaGraphs says why not, elsewhere it is ignored).
    */
   cudaGraphs?: boolean;
+  /** Eager steps run a batch unpadded when its padding share is at least this (train/unpad.ts); absent/null: never. */
+  unpadMinPadding?: number | null;
 }
 
 /**
@@ -272,8 +275,10 @@ function microStep(
   return torch.scope(() => {
     const inputs = profiler.time('copy', () => toModelInputs(batch, opts.device, true));
     const loss = profiler.time('forward', () => {
-      // Only the loss is read: heads may skip the rest (masked LM decodes only the labelled tokens).
-      const out = withAutocast(opts.precision, opts.device, () => model.forward(inputs, { train: true, outputs: [] }));
+      // Only the loss is read: heads may skip the rest (masked LM decodes only the labelled tokens, and every head
+      // but question answering may leave padding out).
+      const unpad = unpadsBatch(batch, opts.unpadMinPadding);
+      const out = withAutocast(opts.precision, opts.device, () => model.forward(inputs, { train: true, outputs: [], unpad }));
       if (!out.loss) throw new TrainInputError('the model returned no loss: the training batch carries no labels');
       return out.loss.float();
     });

@@ -5,15 +5,15 @@
 import * as torch from '@tunelab/torch';
 import type { Tensor } from '@tunelab/torch';
 import {
-  checkEncoderInputs, checkSpanLabels, questionAnsweringLoss, sequenceClassificationLoss, splitSpanLogits, tokenLoss,
+  checkEncoderInputs, checkSpanLabels, QUESTION_ANSWERING_PADDED_OUTPUTS, questionAnsweringLoss, sequenceClassificationLoss, splitSpanLogits, tokenLoss,
   type BaseModelOutput, type QuestionAnsweringInputs, type QuestionAnsweringOutput, type SequenceClassificationInputs,
   type SequenceClassifierOutput, type TokenClassificationInputs, type TokenClassifierOutput,
 } from '../heads.js';
 import {
-  ACTIVATIONS, additiveAttentionMask, Dropout, Embedding, fusedLinear, LayerNorm, Linear, Module, multiHeadAttention,
-  type ForwardOptions,
+  ACTIVATIONS, additiveAttentionMask, Dropout, Embedding, LayerNorm, Linear, Module, selfAttention, type ForwardOptions,
 } from '../modules.js';
 import { PreTrainedModel, type EncoderInputs } from '../pretrained.js';
+import { UnpaddedTokens } from '../unpad.js';
 import { parseBertConfig, type BertConfig } from './config.js';
 
 /** Word + position + token type embeddings, summed, then LayerNorm and dropout. */
@@ -75,10 +75,10 @@ export class BertSelfAttention extends Module {
     this.dropoutProb = config.attention_probs_dropout_prob;
   }
 
-  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean): Tensor {
+  /** `tokens`: the unpadded path, `hidden` being the real tokens' rows (models/unpad.ts). */
+  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean, tokens?: UnpaddedTokens): Tensor {
     // One GEMM over the concatenated weights; the parameters stay query/key/value (HF's names on load and save).
-    const [q, k, v] = fusedLinear(hidden, [this.query, this.key, this.value]);
-    return multiHeadAttention(q, k, v, mask, this.heads, train ? this.dropoutProb : 0);
+    return selfAttention(hidden, [this.query, this.key, this.value], mask, this.heads, train ? this.dropoutProb : 0, tokens);
   }
 }
 
@@ -118,8 +118,8 @@ export class BertAttention extends Module {
     this.output = new BertSelfOutput(config);
   }
 
-  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean): Tensor {
-    return this.output.forward(this.self.forward(hidden, mask, train), hidden, train);
+  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean, tokens?: UnpaddedTokens): Tensor {
+    return this.output.forward(this.self.forward(hidden, mask, train, tokens), hidden, train);
   }
 }
 
@@ -151,9 +151,9 @@ export class BertLayer extends Module {
   }
 
   /** In its own scope, so a layer's intermediates are freed as soon as the next layer runs (no-grad inference). */
-  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean): Tensor {
+  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean, tokens?: UnpaddedTokens): Tensor {
     return torch.scope(() => {
-      const attended = this.attention.forward(hidden, mask, train);
+      const attended = this.attention.forward(hidden, mask, train, tokens);
       return this.output.forward(this.intermediate.forward(attended), attended, train);
     });
   }
@@ -167,8 +167,9 @@ export class BertEncoder extends Module {
     this.layer = Array.from({ length: config.num_hidden_layers }, () => new BertLayer(config));
   }
 
-  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean): Tensor {
-    return this.layer.reduce((state, layer) => layer.forward(state, mask, train), hidden);
+  /** `tokens`: the unpadded path, `hidden` being the real tokens' rows [N, H] (models/unpad.ts). */
+  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean, tokens?: UnpaddedTokens): Tensor {
+    return this.layer.reduce((state, layer) => layer.forward(state, mask, train, tokens), hidden);
   }
 }
 
@@ -231,13 +232,18 @@ export class BertModel extends BertPreTrainedModel {
     if (options.pooler ?? true) this.pooler = new BertPooler(config);
   }
 
-  forward(inputs: EncoderInputs, { train = false }: ForwardOptions = {}): BaseModelOutput {
+  forward(inputs: EncoderInputs, options: ForwardOptions = {}): BaseModelOutput {
     checkEncoderInputs(inputs, this.embeddings.maxLength);
+    const train = options.train ?? false;
     return torch.scope(() => {
-      let hidden = this.embeddings.forward(inputs.input_ids, inputs.token_type_ids, train);
+      // Unpadded: the real tokens' rows from here on, scattered back to [B, T, H] (zeros at padding) at the end.
+      const tokens = this.unpadFor(options) ? UnpaddedTokens.of(inputs.attention_mask) : undefined;
+      const embedded = this.embeddings.forward(inputs.input_ids, inputs.token_type_ids, train);
+      let hidden = tokens ? tokens.unpad(embedded) : embedded;
       if (this.embeddings_project) hidden = this.embeddings_project.forward(hidden);
       const mask = additiveAttentionMask(inputs.attention_mask, this.embeddings.word_embeddings.weight.dtype);
-      const last = this.encoder.forward(hidden, mask, train);
+      const encoded = this.encoder.forward(hidden, mask, train, tokens);
+      const last = tokens ? tokens.pad(encoded) : encoded;
       return this.pooler ? { last_hidden_state: last, pooler_output: this.pooler.forward(last) } : { last_hidden_state: last };
     });
   }
@@ -254,9 +260,10 @@ export class BertForSequenceClassification extends BertPreTrainedModel {
     this.classifier = new Linear(config.hidden_size, config.num_labels);
   }
 
-  forward(inputs: SequenceClassificationInputs, { train = false }: ForwardOptions = {}): SequenceClassifierOutput {
+  forward(inputs: SequenceClassificationInputs, options: ForwardOptions = {}): SequenceClassifierOutput {
+    const train = options.train ?? false;
     return torch.scope(() => {
-      const base = this.base.forward(inputs, { train });
+      const base = this.base.forward(inputs, this.baseOptions(options));
       const logits = this.classifier.forward(this.dropout.forward(base.pooler_output!, train));
       return { ...base, logits, loss: sequenceClassificationLoss(this.config, logits, inputs.labels) };
     });
@@ -274,9 +281,14 @@ export class BertForQuestionAnswering extends BertPreTrainedModel {
     this.qa_outputs = new Linear(config.hidden_size, config.num_labels);
   }
 
-  forward(inputs: QuestionAnsweringInputs, { train = false }: ForwardOptions = {}): QuestionAnsweringOutput {
+  /** Every output: always padded, since the span loss reads padding (heads.ts says why). */
+  override get paddedOutputs(): readonly string[] {
+    return QUESTION_ANSWERING_PADDED_OUTPUTS;
+  }
+
+  forward(inputs: QuestionAnsweringInputs, options: ForwardOptions = {}): QuestionAnsweringOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs, { train });
+      const base = this.base.forward(inputs, this.baseOptions(options));
       const spans = splitSpanLogits(this.qa_outputs.forward(base.last_hidden_state));
       const loss = questionAnsweringLoss(spans.start_logits, spans.end_logits, inputs.start_positions, inputs.end_positions);
       return { ...base, ...spans, loss };
@@ -296,9 +308,10 @@ export class BertForTokenClassification extends BertPreTrainedModel {
     this.classifier = new Linear(config.hidden_size, config.num_labels);
   }
 
-  forward(inputs: TokenClassificationInputs, { train = false }: ForwardOptions = {}): TokenClassifierOutput {
+  forward(inputs: TokenClassificationInputs, options: ForwardOptions = {}): TokenClassifierOutput {
+    const train = options.train ?? false;
     return torch.scope(() => {
-      const base = this.base.forward(inputs, { train });
+      const base = this.base.forward(inputs, this.baseOptions(options));
       const logits = this.classifier.forward(this.dropout.forward(base.last_hidden_state, train));
       return { ...base, logits, loss: tokenLoss(logits, inputs.labels) };
     });

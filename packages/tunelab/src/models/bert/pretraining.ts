@@ -3,7 +3,8 @@
 import * as torch from '@tunelab/torch';
 import type { Tensor } from '@tunelab/torch';
 import {
-  maskedLMLogitsAndLoss, tokenLoss, type MaskedLMInputs, type MaskedLMOutput, type PreTrainingInputs, type PreTrainingOutput,
+  MASKED_LM_PADDED_OUTPUTS, maskedLMLogitsAndLoss, tokenLoss, type MaskedLMInputs, type MaskedLMOutput,
+  type PreTrainingInputs, type PreTrainingOutput,
 } from '../heads.js';
 import { ACTIVATIONS, Embedding, LayerNorm, Linear, Module, parameter, vocabularyDecoder, type ForwardOptions } from '../modules.js';
 import type { BertConfig } from './config.js';
@@ -73,9 +74,14 @@ export class BertForPreTraining extends BertPreTrainedModel {
     this.cls = new BertPreTrainingHeads(config, base.embeddings.word_embeddings);
   }
 
+  /** The vocabulary logits at every position, when read (fill-mask), stay padded. */
+  override get paddedOutputs(): readonly string[] {
+    return [...super.paddedOutputs, 'prediction_logits'];
+  }
+
   forward(inputs: PreTrainingInputs, options: ForwardOptions = {}): PreTrainingOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs, { train: options.train });
+      const base = this.base.forward(inputs, this.baseOptions(options));
       // Only the labelled tokens are decoded when the caller does not read prediction_logits (heads.ts says why).
       const { logits: prediction_logits, loss: mlm } = maskedLMLogitsAndLoss(base.last_hidden_state, inputs.labels,
         (hidden) => this.cls.predictions.forward(hidden), options, 'prediction_logits');
@@ -95,9 +101,13 @@ export class BertForMaskedLM extends BertPreTrainedModel {
     this.cls = new BertOnlyMLMHead(config, base.embeddings.word_embeddings);
   }
 
+  override get paddedOutputs(): readonly string[] {
+    return MASKED_LM_PADDED_OUTPUTS;
+  }
+
   forward(inputs: MaskedLMInputs, options: ForwardOptions = {}): MaskedLMOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs, { train: options.train });
+      const base = this.base.forward(inputs, this.baseOptions(options));
       // Only the labelled tokens are decoded when the caller does not read the logits (heads.ts says why).
       const { logits, loss } = maskedLMLogitsAndLoss(base.last_hidden_state, inputs.labels,
         (hidden) => this.cls.predictions.forward(hidden), options);

@@ -5,16 +5,17 @@ import type { Tensor } from '@tunelab/torch';
 import { BertEmbeddings } from '../bert/modeling.js';
 import type { BertConfig } from '../bert/config.js';
 import {
-  checkEncoderInputs, checkSpanLabels, maskedLMLogitsAndLoss, questionAnsweringLoss, sequenceClassificationLoss,
-  splitSpanLogits, tokenLoss, type BaseModelOutput, type MaskedLMInputs, type MaskedLMOutput, type QuestionAnsweringInputs,
-  type QuestionAnsweringOutput, type SequenceClassificationInputs, type SequenceClassifierOutput,
-  type TokenClassificationInputs, type TokenClassifierOutput,
+  checkEncoderInputs, checkSpanLabels, MASKED_LM_PADDED_OUTPUTS, maskedLMLogitsAndLoss, QUESTION_ANSWERING_PADDED_OUTPUTS,
+  questionAnsweringLoss, sequenceClassificationLoss, splitSpanLogits, tokenLoss, type BaseModelOutput, type MaskedLMInputs,
+  type MaskedLMOutput, type QuestionAnsweringInputs, type QuestionAnsweringOutput, type SequenceClassificationInputs,
+  type SequenceClassifierOutput, type TokenClassificationInputs, type TokenClassifierOutput,
 } from '../heads.js';
 import {
-  ACTIVATIONS, additiveAttentionMask, Dropout, Embedding, fusedLinear, LayerNorm, Linear, Module, multiHeadAttention,
-  vocabularyDecoder, type ForwardOptions,
+  ACTIVATIONS, additiveAttentionMask, Dropout, Embedding, LayerNorm, Linear, Module, selfAttention, vocabularyDecoder,
+  type ForwardOptions,
 } from '../modules.js';
 import { PreTrainedModel, type EncoderInputs } from '../pretrained.js';
+import { UnpaddedTokens } from '../unpad.js';
 import { parseDistilBertConfig, type DistilBertConfig } from './config.js';
 
 /** DistilBERT's LayerNorms use a fixed epsilon. */
@@ -68,11 +69,11 @@ export class MultiHeadSelfAttention extends Module {
     this.dropoutProb = config.attention_dropout;
   }
 
-  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean): Tensor {
+  /** `tokens`: the unpadded path, `hidden` being the real tokens' rows (models/unpad.ts). */
+  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean, tokens?: UnpaddedTokens): Tensor {
     // One GEMM for q/k/v, as BERT's self-attention (parameters keep HF's q_lin/k_lin/v_lin names).
-    const [q, k, v] = fusedLinear(hidden, [this.q_lin, this.k_lin, this.v_lin]);
-    const context = multiHeadAttention(q, k, v, mask, this.heads, train ? this.dropoutProb : 0);
-    return this.out_lin.forward(context);
+    const projections = [this.q_lin, this.k_lin, this.v_lin];
+    return this.out_lin.forward(selfAttention(hidden, projections, mask, this.heads, train ? this.dropoutProb : 0, tokens));
   }
 }
 
@@ -110,9 +111,9 @@ export class TransformerBlock extends Module {
     this.output_layer_norm = new LayerNorm(config.dim, LAYER_NORM_EPS);
   }
 
-  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean): Tensor {
+  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean, tokens?: UnpaddedTokens): Tensor {
     return torch.scope(() => {
-      const attended = this.sa_layer_norm.forward(this.attention.forward(hidden, mask, train).add(hidden));
+      const attended = this.sa_layer_norm.forward(this.attention.forward(hidden, mask, train, tokens).add(hidden));
       return this.output_layer_norm.forward(this.ffn.forward(attended, train).add(attended));
     });
   }
@@ -126,8 +127,9 @@ export class Transformer extends Module {
     this.layer = Array.from({ length: config.n_layers }, () => new TransformerBlock(config));
   }
 
-  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean): Tensor {
-    return this.layer.reduce((state, block) => block.forward(state, mask, train), hidden);
+  /** `tokens`: the unpadded path, `hidden` being the real tokens' rows [N, dim] (models/unpad.ts). */
+  forward(hidden: Tensor, mask: Tensor | undefined, train: boolean, tokens?: UnpaddedTokens): Tensor {
+    return this.layer.reduce((state, block) => block.forward(state, mask, train, tokens), hidden);
   }
 }
 
@@ -153,12 +155,16 @@ export class DistilBertModel extends DistilBertPreTrainedModel {
     this.transformer = new Transformer(config);
   }
 
-  forward(inputs: EncoderInputs, { train = false }: ForwardOptions = {}): BaseModelOutput {
+  forward(inputs: EncoderInputs, options: ForwardOptions = {}): BaseModelOutput {
     checkEncoderInputs(inputs, this.embeddings.maxLength);
+    const train = options.train ?? false;
     return torch.scope(() => {
+      // Unpadded: the real tokens' rows from here on, scattered back to [B, T, dim] (zeros at padding) at the end.
+      const tokens = this.unpadFor(options) ? UnpaddedTokens.of(inputs.attention_mask) : undefined;
       const embedded = this.embeddings.forward(inputs.input_ids, undefined, train);
       const mask = additiveAttentionMask(inputs.attention_mask, this.embeddings.word_embeddings.weight.dtype);
-      return { last_hidden_state: this.transformer.forward(embedded, mask, train) };
+      const encoded = this.transformer.forward(tokens ? tokens.unpad(embedded) : embedded, mask, train, tokens);
+      return { last_hidden_state: tokens ? tokens.pad(encoded) : encoded };
     });
   }
 }
@@ -178,9 +184,10 @@ export class DistilBertForSequenceClassification extends DistilBertPreTrainedMod
     this.dropout = new Dropout(config.seq_classif_dropout);
   }
 
-  forward(inputs: SequenceClassificationInputs, { train = false }: ForwardOptions = {}): SequenceClassifierOutput {
+  forward(inputs: SequenceClassificationInputs, options: ForwardOptions = {}): SequenceClassifierOutput {
+    const train = options.train ?? false;
     return torch.scope(() => {
-      const base = this.distilbert.forward(inputs, { train });
+      const base = this.distilbert.forward(inputs, this.baseOptions(options));
       const pooled = this.pre_classifier.forward(base.last_hidden_state.select(1, 0)).relu();
       const logits = this.classifier.forward(this.dropout.forward(pooled, train));
       return { ...base, logits, loss: sequenceClassificationLoss(this.config, logits, inputs.labels) };
@@ -202,9 +209,15 @@ export class DistilBertForQuestionAnswering extends DistilBertPreTrainedModel {
     this.dropout = new Dropout(config.qa_dropout);
   }
 
-  forward(inputs: QuestionAnsweringInputs, { train = false }: ForwardOptions = {}): QuestionAnsweringOutput {
+  /** Every output: always padded, since the span loss reads padding (heads.ts says why). */
+  override get paddedOutputs(): readonly string[] {
+    return QUESTION_ANSWERING_PADDED_OUTPUTS;
+  }
+
+  forward(inputs: QuestionAnsweringInputs, options: ForwardOptions = {}): QuestionAnsweringOutput {
+    const train = options.train ?? false;
     return torch.scope(() => {
-      const base = this.distilbert.forward(inputs, { train });
+      const base = this.distilbert.forward(inputs, this.baseOptions(options));
       const spans = splitSpanLogits(this.qa_outputs.forward(this.dropout.forward(base.last_hidden_state, train)));
       const loss = questionAnsweringLoss(spans.start_logits, spans.end_logits, inputs.start_positions, inputs.end_positions);
       return { ...base, ...spans, loss };
@@ -224,9 +237,10 @@ export class DistilBertForTokenClassification extends DistilBertPreTrainedModel 
     this.classifier = new Linear(config.dim, config.num_labels);
   }
 
-  forward(inputs: TokenClassificationInputs, { train = false }: ForwardOptions = {}): TokenClassifierOutput {
+  forward(inputs: TokenClassificationInputs, options: ForwardOptions = {}): TokenClassifierOutput {
+    const train = options.train ?? false;
     return torch.scope(() => {
-      const base = this.distilbert.forward(inputs, { train });
+      const base = this.distilbert.forward(inputs, this.baseOptions(options));
       const logits = this.classifier.forward(this.dropout.forward(base.last_hidden_state, train));
       return { ...base, logits, loss: tokenLoss(logits, inputs.labels) };
     });
@@ -250,9 +264,13 @@ export class DistilBertForMaskedLM extends DistilBertPreTrainedModel {
     this.activation = ACTIVATIONS[config.activation];
   }
 
+  override get paddedOutputs(): readonly string[] {
+    return MASKED_LM_PADDED_OUTPUTS;
+  }
+
   forward(inputs: MaskedLMInputs, options: ForwardOptions = {}): MaskedLMOutput {
     return torch.scope(() => {
-      const base = this.distilbert.forward(inputs, { train: options.train });
+      const base = this.distilbert.forward(inputs, this.baseOptions(options));
       // Only the labelled tokens are decoded when the caller does not read the logits (heads.ts says why).
       const { logits, loss } = maskedLMLogitsAndLoss(base.last_hidden_state, inputs.labels, (hidden) => this.predict(hidden), options);
       return { ...base, logits, loss };

@@ -9,8 +9,9 @@ import {
 } from '../bert/modeling.js';
 import { withVariant, type BertVariant } from '../bert/variant.js';
 import {
-  maskedLMLogitsAndLoss, sequenceClassificationLoss, type MaskedLMInputs, type MaskedLMOutput, type ReplacedTokenDetectionOutput,
-  type SequenceClassificationInputs, type SequenceClassifierOutput, type TokenClassificationInputs,
+  MASKED_LM_PADDED_OUTPUTS, maskedLMLogitsAndLoss, sequenceClassificationLoss, type MaskedLMInputs, type MaskedLMOutput,
+  type ReplacedTokenDetectionOutput, type SequenceClassificationInputs, type SequenceClassifierOutput,
+  type TokenClassificationInputs,
 } from '../heads.js';
 import { ACTIVATIONS, LayerNorm, Linear, Module, vocabularyDecoder, type ForwardOptions } from '../modules.js';
 import { RobertaClassificationHead } from '../roberta/modeling.js';
@@ -48,9 +49,10 @@ export class ElectraForSequenceClassification extends withVariant(BertPreTrained
     this.classifier = new RobertaClassificationHead(config, 'gelu');
   }
 
-  forward(inputs: SequenceClassificationInputs, { train = false }: ForwardOptions = {}): SequenceClassifierOutput {
+  forward(inputs: SequenceClassificationInputs, options: ForwardOptions = {}): SequenceClassifierOutput {
+    const train = options.train ?? false;
     return torch.scope(() => {
-      const base = this.base.forward(inputs, { train });
+      const base = this.base.forward(inputs, this.baseOptions(options));
       const logits = this.classifier.forward(base.last_hidden_state, train);
       return { ...base, logits, loss: sequenceClassificationLoss(this.config, logits, inputs.labels) };
     });
@@ -84,9 +86,10 @@ export class ElectraForPreTraining extends withVariant(BertPreTrainedModel, ELEC
     this.discriminator_predictions = new ElectraDiscriminatorPredictions(config);
   }
 
-  forward(inputs: TokenClassificationInputs, { train = false }: ForwardOptions = {}): ReplacedTokenDetectionOutput {
+  forward(inputs: TokenClassificationInputs, options: ForwardOptions = {}): ReplacedTokenDetectionOutput {
+    const train = options.train ?? false;
     return torch.scope(() => {
-      const base = this.base.forward(inputs, { train });
+      const base = this.base.forward(inputs, this.baseOptions(options));
       const logits = this.discriminator_predictions.forward(base.last_hidden_state);
       return { ...base, logits, loss: replacedTokenLoss(logits, inputs.labels, inputs.attention_mask) };
     });
@@ -130,9 +133,13 @@ export class ElectraForMaskedLM extends withVariant(BertPreTrainedModel, ELECTRA
     this.generator_lm_head = vocabularyDecoder(config, embeddingSize(config), base.embeddings.word_embeddings);
   }
 
+  override get paddedOutputs(): readonly string[] {
+    return MASKED_LM_PADDED_OUTPUTS;
+  }
+
   forward(inputs: MaskedLMInputs, options: ForwardOptions = {}): MaskedLMOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs, { train: options.train });
+      const base = this.base.forward(inputs, this.baseOptions(options));
       // Only the labelled tokens are decoded when the caller does not read the logits (heads.ts says why).
       const { logits, loss } = maskedLMLogitsAndLoss(base.last_hidden_state, inputs.labels,
         (hidden) => this.generator_lm_head.forward(this.generator_predictions.forward(hidden)), options);

@@ -9,8 +9,8 @@ import {
 import { withVariant, type BertVariant } from '../bert/variant.js';
 import type { BertConfig } from '../bert/config.js';
 import {
-  maskedLMLogitsAndLoss, sequenceClassificationLoss, type MaskedLMInputs, type MaskedLMOutput, type SequenceClassificationInputs,
-  type SequenceClassifierOutput,
+  MASKED_LM_PADDED_OUTPUTS, maskedLMLogitsAndLoss, sequenceClassificationLoss, type MaskedLMInputs, type MaskedLMOutput,
+  type SequenceClassificationInputs, type SequenceClassifierOutput,
 } from '../heads.js';
 import {
   ACTIVATIONS, Dropout, Embedding, LayerNorm, Linear, Module, parameter, vocabularyDecoder, type ActivationName,
@@ -80,9 +80,10 @@ export class RobertaForSequenceClassification extends withVariant(BertPreTrained
     this.classifier = new RobertaClassificationHead(config);
   }
 
-  forward(inputs: SequenceClassificationInputs, { train = false }: ForwardOptions = {}): SequenceClassifierOutput {
+  forward(inputs: SequenceClassificationInputs, options: ForwardOptions = {}): SequenceClassifierOutput {
+    const train = options.train ?? false;
     return torch.scope(() => {
-      const base = this.base.forward(inputs, { train });
+      const base = this.base.forward(inputs, this.baseOptions(options));
       const logits = this.classifier.forward(base.last_hidden_state, train);
       return { ...base, logits, loss: sequenceClassificationLoss(this.config, logits, inputs.labels) };
     });
@@ -122,9 +123,13 @@ export class RobertaForMaskedLM extends withVariant(BertPreTrainedModel, ROBERTA
     this.lm_head = new RobertaLMHead(config, base.embeddings.word_embeddings);
   }
 
+  override get paddedOutputs(): readonly string[] {
+    return MASKED_LM_PADDED_OUTPUTS;
+  }
+
   forward(inputs: MaskedLMInputs, options: ForwardOptions = {}): MaskedLMOutput {
     return torch.scope(() => {
-      const base = this.base.forward(inputs, { train: options.train });
+      const base = this.base.forward(inputs, this.baseOptions(options));
       // Only the labelled tokens are decoded when the caller does not read the logits (heads.ts says why).
       const { logits, loss } = maskedLMLogitsAndLoss(base.last_hidden_state, inputs.labels,
         (hidden) => this.lm_head.forward(hidden), options);
