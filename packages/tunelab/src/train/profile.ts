@@ -5,6 +5,7 @@
 import * as torch from '@tunelab/torch';
 import type { Batch } from '../data/collate.js';
 import type { ComputeDevice } from './precision.js';
+import { paddingShare, unpadsBatch } from './unpad.js';
 
 /** Where `tunelab train --profile` stores the profile in the output folder (tracked with the run's output). */
 export const PROFILE_FILE = 'profile.json';
@@ -56,6 +57,9 @@ export interface EpochShapes {
   paddingTokens: number;
   /** Of those, what rounding T up to --pad-to-multiple-of added beyond the longest row of each batch. */
   bucketPaddingTokens: number;
+  /** Batches that ran on their real tokens only (--unpad), and the padding tokens they left out. */
+  unpaddedBatches: number;
+  unpaddedPaddingTokens: number;
 }
 
 /** What `--profile` stores with the run (profile.json in the output folder) and prints. */
@@ -86,8 +90,8 @@ export interface Profiler {
   /** Runs `fn` as `part` (nested calls are charged to the outer part only). */
   time<T>(part: ProfilePart, fn: () => T): T;
   timeAsync<T>(part: ProfilePart, fn: () => Promise<T>): Promise<T>;
-  /** The batches of an epoch, as the trainer received them. */
-  epochBatches(epoch: number, batches: readonly Batch[]): void;
+  /** The batches of an epoch, as the trainer received them, and the --unpad threshold they ran under. */
+  epochBatches(epoch: number, batches: readonly Batch[], unpadMinPadding?: number | null): void;
   /** Marks the end of an optimizer step whose micro-batches were `batches`. */
   endStep(batches: readonly Batch[]): void;
   finish(): TrainingProfile | null;
@@ -149,8 +153,8 @@ class WallClockProfiler implements Profiler {
     }
   }
 
-  epochBatches(epoch: number, batches: readonly Batch[]): void {
-    this.#epochs.push(epochShapes(epoch, batches));
+  epochBatches(epoch: number, batches: readonly Batch[], unpadMinPadding?: number | null): void {
+    this.#epochs.push(epochShapes(epoch, batches, unpadMinPadding));
   }
 
   endStep(batches: readonly Batch[]): void {
@@ -219,13 +223,19 @@ class WallClockProfiler implements Profiler {
   }
 }
 
-/** Distinct shapes and padding of one epoch's batches. */
-export function epochShapes(epoch: number, batches: readonly Batch[]): EpochShapes {
+/** Distinct shapes and padding of one epoch's batches (and which of them unpad under `unpadMinPadding`). */
+export function epochShapes(epoch: number, batches: readonly Batch[], unpadMinPadding?: number | null): EpochShapes {
   const shapes = new Set<string>();
   let realTokens = 0;
   let paddingTokens = 0;
   let bucketPaddingTokens = 0;
+  let unpaddedBatches = 0;
+  let unpaddedPaddingTokens = 0;
   for (const batch of batches) {
+    if (unpadsBatch(batch, unpadMinPadding)) {
+      unpaddedBatches += 1;
+      unpaddedPaddingTokens += Math.round(paddingShare(batch) * batch.attention_mask.length);
+    }
     const [rows, width] = batch.size;
     shapes.add(`${rows}x${width}`);
     let longest = 0;
@@ -238,7 +248,10 @@ export function epochShapes(epoch: number, batches: readonly Batch[]): EpochShap
     paddingTokens += rows * width;
     bucketPaddingTokens += rows * (width - longest);
   }
-  return { epoch, batches: batches.length, distinctShapes: shapes.size, realTokens, paddingTokens: paddingTokens - realTokens, bucketPaddingTokens };
+  return {
+    epoch, batches: batches.length, distinctShapes: shapes.size, realTokens, paddingTokens: paddingTokens - realTokens,
+    bucketPaddingTokens, unpaddedBatches, unpaddedPaddingTokens,
+  };
 }
 
 function median(values: number[]): number {
@@ -266,7 +279,8 @@ export function formatProfile(profile: TrainingProfile): string {
     const padded = e.realTokens + e.paddingTokens;
     lines.push(`epoch ${e.epoch}: ${e.batches} batches, ${e.distinctShapes} distinct shapes, ` +
       `padding ${e.paddingTokens} of ${padded} tokens (${((e.paddingTokens / Math.max(padded, 1)) * 100).toFixed(1)}%), ` +
-      `${e.bucketPaddingTokens} of them added by --pad-to-multiple-of`);
+      `${e.bucketPaddingTokens} of them added by --pad-to-multiple-of` +
+      (e.unpaddedBatches > 0 ? `; ${e.unpaddedBatches} batches ran unpadded, leaving out ${e.unpaddedPaddingTokens} padding tokens` : ''));
   }
   return lines.join('\n');
 }

@@ -184,7 +184,7 @@ export async function train(setup: TrainerSetup): Promise<TrainResult> {
   for (let epoch = state.epoch; epoch < epochs && state.globalStep < totalSteps && !stoppedEarly && !stopReason; epoch++) {
     const batches = epoch === 0 && firstEpochBatches ? firstEpochBatches : profiler.time('data', () => setup.trainBatches(epoch));
     firstEpochBatches = null;
-    profiler.epochBatches(epoch, batches);
+    profiler.epochBatches(epoch, batches, opts.unpadMinPadding);
     for (let i = state.batchInEpoch; i < batches.length && state.globalStep < totalSteps; i++) {
       // One optimizer step = one group of `gradAccum` micro-batches (the epoch's last group may be shorter).
       const groupStart = i - (i % opts.gradAccum);

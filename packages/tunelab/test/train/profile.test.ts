@@ -96,3 +96,18 @@ test('profile: off by default, and then no profile', async () => {
   assert.equal(result.profile, null);
   model.dispose();
 });
+
+test('profile: epochShapes counts the batches that run unpadded and the padding they leave out', () => {
+  const set = randomFeatures(40, 3);
+  const padded = trainBatches(set, { batchSize: 4, seed: 1, epoch: 0, groupByLength: false, padId: 0, padToMultipleOf: 32 });
+  const shapes = epochShapes(0, padded, 0.25);
+  const expected = padded.filter((batch) => {
+    const real = batch.attention_mask.reduce((n, v) => n + v, 0);
+    return 1 - real / batch.attention_mask.length >= 0.25;
+  });
+  assert.ok(expected.length > 0);
+  assert.equal(shapes.unpaddedBatches, expected.length);
+  assert.equal(shapes.unpaddedPaddingTokens, expected.reduce((n, b) => n + b.attention_mask.length - b.attention_mask.reduce((m, v) => m + v, 0), 0));
+  assert.equal(epochShapes(0, padded, null).unpaddedBatches, 0);
+  assert.match(formatProfile({ device: 'cpu', wallSeconds: 1, coverage: 1, stepShare: 1, steps: 1, rows: [], firstShapes: [], epochs: [shapes] }), new RegExp(`${expected.length} batches ran unpadded, leaving out ${shapes.unpaddedPaddingTokens} padding tokens`));
+});
