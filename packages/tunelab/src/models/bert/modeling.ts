@@ -5,9 +5,10 @@
 import * as torch from '@tunelab/torch';
 import type { Tensor } from '@tunelab/torch';
 import {
-  checkEncoderInputs, checkSpanLabels, QUESTION_ANSWERING_PADDED_OUTPUTS, questionAnsweringLoss, sequenceClassificationLoss, splitSpanLogits, tokenLoss,
-  type BaseModelOutput, type QuestionAnsweringInputs, type QuestionAnsweringOutput, type SequenceClassificationInputs,
-  type SequenceClassifierOutput, type TokenClassificationInputs, type TokenClassifierOutput,
+  checkEncoderInputs, checkSpanLabels, QUESTION_ANSWERING_PADDED_OUTPUTS, questionAnsweringLoss,
+  sequenceClassificationLoss, splitSpanLogits, tokenLoss, type BaseModelOutput, type QuestionAnsweringInputs,
+  type QuestionAnsweringOutput, type SequenceClassificationInputs, type SequenceClassifierOutput,
+  type TokenClassificationInputs, type TokenClassifierOutput,
 } from '../heads.js';
 import {
   ACTIVATIONS, additiveAttentionMask, Dropout, Embedding, LayerNorm, Linear, Module, selfAttention, type ForwardOptions,
