@@ -268,6 +268,8 @@ function resumeKey(args: TrainArgs): ResumeKey {
     warmupRatio: args.warmupRatio ?? null, weightDecay: args.weightDecay, precision: args.precision,
     // batch shapes decide the dropout draws (present only when given: the default follows the device)
     ...(args.padToMultipleOf !== undefined ? { padToMultipleOf: args.padToMultipleOf } : {}),
+    // and so does --unpad (dropout draws over the real tokens' rows); auto is left out, as checkpoints before it
+    ...(args.unpad !== 'auto' ? { unpad: args.unpad } : {}),
     // masked LM: the masks (drawn from the seed) and the blocks depend on these too
     ...(isMaskedLmTask(args.task) ? { ...mlmOptions(args), datasetName: args.datasetName ?? null } : {}),
   };
