@@ -6,7 +6,7 @@
 // Each server is its own process; configurations alternate over --repeats rounds, and medians are printed.
 //
 //   node --conditions=development --import tsx bench/serve-load.ts [--threads 1] [--repeats 3] [--seconds 4]
-//        [--concurrency 1,8,64] [--no-onnx] [--precision fp32|bf16] [--max-batch-size 32]
+//        [--concurrency 1,8,64] [--no-onnx] [--precision fp32|bf16] [--max-batch-size 32] [--unpad auto|off]
 //
 // --threads: libtorch's and onnxruntime's threads per server (default 1: on a 2-core machine the load generator needs
 // the other core). scripts/gpu/run.sh's `serve` stage runs it with --threads 8 on a 16-core machine.
@@ -34,10 +34,13 @@ const { values: flags } = parseArgs({
     'onnx-dir': { type: 'string' },
     'max-batch-size': { type: 'string', default: '32' },
     precision: { type: 'string', default: 'fp32' },
+    unpad: { type: 'string', default: 'auto' },
   },
 });
 const THREADS = Number(flags.threads);
 const PRECISION = flags.precision === 'bf16' ? 'bf16' : 'fp32'; // tunelab's servers; the ONNX peer is fp32
+/** tunelab serve's --unpad (train/unpad.ts): auto runs a batch with >= 25 % padding on its real tokens only. */
+const UNPAD = flags.unpad === 'off' ? 'off' : 'auto';
 /** --max-batch-size of the batched servers (the load generator's flag; a server process gets its own). */
 const BATCHED_SIZE = Number(flags['max-batch-size']);
 const MAX_WAIT_MS = 5;
@@ -50,7 +53,7 @@ async function runServer(): Promise<void> {
   const modelDir = flags.model!;
   const maxBatchSize = Number(flags['max-batch-size']);
   if (flags.engine === 'torch') {
-    const server = await startServing({ modelDir, port: 0, device: 'cpu', precision: PRECISION, maxBatchSize, maxWaitMs: MAX_WAIT_MS });
+    const server = await startServing({ modelDir, port: 0, device: 'cpu', precision: PRECISION, unpad: UNPAD, maxBatchSize, maxWaitMs: MAX_WAIT_MS });
     console.log(`URL ${server.url}`);
     return;
   }
@@ -95,7 +98,7 @@ interface Server { name: string; url: string; child: ChildProcess }
 function startServer(name: string, modelDir: string, onnxDir: string, engine: string, maxBatchSize: number): Promise<Server> {
   const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', import.meta.filename, '--role', 'server',
     '--engine', engine, '--model', modelDir, '--onnx-dir', onnxDir, '--max-batch-size', String(maxBatchSize), '--threads', String(THREADS),
-    '--precision', PRECISION],
+    '--precision', PRECISION, '--unpad', UNPAD],
   // OpenBLAS keeps its own thread pool (all cores, spinning after each GEMM) beside libtorch's: pin both to --threads.
   { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, OPENBLAS_NUM_THREADS: String(THREADS), OMP_NUM_THREADS: String(THREADS) } });
   process.once('exit', () => child.kill('SIGTERM'));
@@ -214,7 +217,7 @@ async function runLoad(): Promise<void> {
   };
   const line = (cells: (string | number)[]) => cells.map((c, i) => String(c)[i === 0 ? 'padEnd' : 'padStart'](i === 0 ? 18 : 11)).join(' ');
   console.log(`\nBERT-mini pair classifier (random weights), MRPC dev pairs, ${THREADS} threads, CPU, tunelab ${PRECISION}, libtorch ${torch.buildInfo().libtorch}; ` +
-    `${flags.repeats} alternating rounds of ${seconds} s per cell, medians. batched: --max-batch-size ${BATCHED_SIZE} --max-wait-ms ${MAX_WAIT_MS}; unbatched: --max-batch-size 1.`);
+    `${flags.repeats} alternating rounds of ${seconds} s per cell, medians. batched: --max-batch-size ${BATCHED_SIZE} --max-wait-ms ${MAX_WAIT_MS}; unbatched: --max-batch-size 1; --unpad ${UNPAD}.`);
   console.log(line(['server', 'clients', 'req/s', 'p50 ms', 'p99 ms', 'p99/p50', 'vs unbatch', ...(onnx ? ['vs onnx'] : [])]));
   for (const concurrency of levels) {
     const unbatched = summary('tunelab unbatched', concurrency);

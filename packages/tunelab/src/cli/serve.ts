@@ -6,7 +6,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { TASK_NAMES } from '../tasks/index.js';
 import { startServing } from '../serving/serve.js';
 import { DEVICES, PRECISIONS, type DeviceFlag, type PrecisionFlag } from '../train/precision.js';
-import { accessToken, portNumber, positiveInt, runVerb } from './options.js';
+import { UNPAD_MODES, type UnpadMode } from '../train/unpad.js';
+import { UNPAD_HELP, accessToken, portNumber, positiveInt, runVerb } from './options.js';
 
 interface ServeFlags {
   model: string;
@@ -22,6 +23,7 @@ interface ServeFlags {
   maxSeqLength?: number;
   docStride?: number;
   threads?: number;
+  unpad: string;
 }
 
 function nonNegativeInt(value: string): number {
@@ -53,6 +55,7 @@ export function register(program: Command): void {
     .option('--max-seq-length <n>', 'longest input in tokens; longer texts are truncated (default 128; 384 for QA)', positiveInt)
     .option('--doc-stride <n>', 'QA: context tokens shared by consecutive windows (default 128)', positiveInt)
     .option('--threads <n>', 'CPU threads for libtorch (default: all cores)', positiveInt)
+    .option('--unpad <mode>', UNPAD_HELP, oneOf(UNPAD_MODES), 'auto')
     .action((flags: ServeFlags) => runVerb(() => serve(flags)));
 }
 
@@ -62,7 +65,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   const running = await startServing({
     modelDir: flags.model, ...(flags.task !== undefined ? { task: flags.task } : {}),
     host: flags.host, port: flags.port,
-    device: flags.device as DeviceFlag, precision: flags.precision as PrecisionFlag,
+    device: flags.device as DeviceFlag, precision: flags.precision as PrecisionFlag, unpad: flags.unpad as UnpadMode,
     maxBatchSize: flags.maxBatchSize, maxWaitMs: flags.maxWaitMs, maxQueuedRows: Math.max(flags.maxQueue, flags.maxBatchSize),
     ...(given !== undefined ? { token: accessToken(given) } : {}),
     ...(flags.maxSeqLength !== undefined ? { maxSeqLength: flags.maxSeqLength } : {}),

@@ -9,6 +9,7 @@ import {
 } from '../tasks/index.js';
 import { AutoTokenizer } from '../tokenizers/auto.js';
 import { toModelInputs } from '../train/inference.js';
+import { resolveUnpad, unpadsBatch, type UnpadMode } from '../train/unpad.js';
 import {
   resolveDevice, resolvePrecision, withAutocast, type ComputeDevice, type DeviceFlag, type Precision, type PrecisionFlag,
 } from '../train/precision.js';
@@ -32,6 +33,8 @@ export interface ServingModelOptions {
   nBestSize?: number;
   maxAnswerLength?: number;
   nullScoreDiffThreshold?: number;
+  /** As train/eval's --unpad (train/unpad.ts): default auto, batches with ≥ 25 % padding on the CPU. */
+  unpad?: UnpadMode;
 }
 
 export interface ServingModelInfo {
@@ -78,6 +81,7 @@ export async function loadServingModel(options: ServingModelOptions): Promise<Se
     },
   };
   const head = headFor(context);
+  const unpadMinPadding = resolveUnpad(options.unpad ?? 'auto', device, false).minPadding;
   return {
     info: {
       modelDir: options.modelDir, pipeline: head.pipeline, task, architecture: model.architecture,
@@ -87,8 +91,10 @@ export async function loadServingModel(options: ServingModelOptions): Promise<Se
     run(features) {
       const batch = collate({ labelKind: 'none', features }, features.map((_, i) => i), { padId: tokenizer.padTokenId });
       return torch.noGrad(() => torch.scope(() => {
-        const outputs = withAutocast(precision, device, () => model.forward(toModelInputs(batch, device, false)));
-        return head.readOutputs ? head.readOutputs(outputs, batch) : rowsOf(outputs, batch.size[0]);
+        // Requests of different lengths pad to the longest: a batch with much padding runs on its real tokens only.
+        const forward = { outputs: head.outputs, unpad: unpadsBatch(batch, unpadMinPadding) };
+        const outputs = withAutocast(precision, device, () => model.forward(toModelInputs(batch, device, false), forward));
+        return head.readOutputs ? head.readOutputs(outputs, batch) : rowsOf(outputs, batch.size[0], head.outputs);
       }));
     },
     dispose: () => model.dispose(),
@@ -103,11 +109,11 @@ function headFor(context: HeadContext): AnyServingHead {
   return checkedHead(sequenceHead(context));
 }
 
-/** Every tensor output but the loss, as float32 on the host, split into rows. */
-function rowsOf(outputs: Record<string, torch.Tensor | undefined>, rows: number): RowOutputs[] {
+/** The tensor outputs the head reads (default: all but the loss), as float32 on the host, split into rows. */
+function rowsOf(outputs: Record<string, torch.Tensor | undefined>, rows: number, read?: readonly string[]): RowOutputs[] {
   const result: RowOutputs[] = Array.from({ length: rows }, () => ({}));
   for (const [name, value] of Object.entries(outputs)) {
-    if (name === 'loss' || !value) continue;
+    if (name === 'loss' || !value || (read && !read.includes(name))) continue;
     const host = value.detach().float().cpu();
     const data = host.toTypedArray() as Float32Array;
     const shape = host.shape.slice(1);

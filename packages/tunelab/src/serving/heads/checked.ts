@@ -7,6 +7,7 @@ export function checkedHead<Input, Parameters>(head: ServingHead<Input, Paramete
     pipeline: head.pipeline,
     prepare: (input, parameters, where) =>
       head.prepare(parseField(head.input, input, where), parseField(head.parameters, parameters ?? {}, 'parameters')),
+    ...(head.outputs ? { outputs: head.outputs } : {}),
     ...(head.readOutputs ? { readOutputs: head.readOutputs.bind(head) } : {}),
   };
 }

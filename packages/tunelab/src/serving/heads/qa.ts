@@ -21,6 +21,7 @@ export function questionAnsweringHead(context: HeadContext): ServingHead<Questio
     pipeline: 'question-answering',
     input: QuestionInput,
     parameters: z.strictObject({}),
+    outputs: ['start_logits', 'end_logits'],
     async prepare({ question, context: text }) {
       const split = await prepareTextPrediction(task, context.tokenizer, { question, context: text }, context.textOptions);
       const windows = split.set.features.length;

@@ -22,6 +22,7 @@ export function sequenceHead(context: HeadContext): ServingHead<TextInput, Recor
     pipeline: 'text-classification',
     input: TextInput,
     parameters: NoParameters,
+    outputs: ['logits'],
     async prepare(input) {
       const { text, text_pair: textPair } = typeof input === 'string' ? { text: input, text_pair: undefined } : input;
       const split = await prepareTextPrediction(task, context.tokenizer, { text, ...(textPair !== undefined ? { textPair } : {}) },

@@ -38,6 +38,7 @@ export function tokenClassificationHead(context: HeadContext): ServingHead<Singl
     pipeline: 'token-classification',
     input: SingleTextInput,
     parameters: Parameters,
+    outputs: ['logits'],
     async prepare(input, parameters) {
       const encoding = await encodeSingleText(context, input);
       return {

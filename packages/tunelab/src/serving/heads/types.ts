@@ -26,6 +26,11 @@ export interface ServingHead<Input, Parameters> {
   parameters: z.ZodType<Parameters>;
   prepare(input: Input, parameters: Parameters): Promise<PreparedInput>;
   /**
+   * The model outputs the head reads (the others are not copied to the host, and a model may skip their work: an
+   * encoder then runs a padded batch on its real tokens only, train/unpad.ts). Default: all of them.
+   */
+  outputs?: readonly string[];
+  /**
    * Copies what the head needs from a batch's model outputs to the host, one entry per row. Default: every output,
    * split by rows; the masked LM keeps only the rows of mask tokens (a vocabulary-wide row per token is large).
    */
@@ -37,5 +42,6 @@ export interface AnyServingHead {
   pipeline: PipelineName;
   /** Validates `input` and `parameters` (zod) and prepares; throws RequestError naming the bad field. */
   prepare(input: unknown, parameters: unknown, where: string): Promise<PreparedInput>;
+  outputs?: readonly string[];
   readOutputs?(outputs: Record<string, Tensor | undefined>, batch: Batch): RowOutputs[];
 }
