@@ -84,7 +84,9 @@ async function openSavedModel(args: EvalArgs | PredictArgs, hooks: InferenceHook
   const model = await loadModelForTask(args.task, args.model, { labels: null, fromScratch: false, device });
   const graphs = createForwardGraphs(args.cudaGraphs, device, precision, (line) => hooks.onWarning?.(line));
   const unpadMinPadding = resolveUnpad(args.unpad, device, graphs !== null).minPadding;
-  const settings = { device, precision, batchSize: args.evalBatchSize ?? 64, graphs, padToMultipleOf: defaultPadToMultipleOf(device), unpadMinPadding };
+  const settings = {
+    device, precision, batchSize: args.evalBatchSize ?? 64, graphs, padToMultipleOf: defaultPadToMultipleOf(device), unpadMinPadding,
+  };
   return { model, tokenizer, labels: head.labels, settings };
 }
 

@@ -111,7 +111,8 @@ function queueForward(model: TrainableModel, batch: Batch, opts: InferenceOption
   const withLabels = hasLabels(batch);
   return opts.graphs?.forward(model, batch, withLabels)
     ?? withAutocast(opts.precision, opts.device, () =>
-      model.forward(toModelInputs(batch, opts.device, withLabels), { outputs: opts.outputs, unpad: unpadsBatch(batch, opts.unpadMinPadding) }));
+      model.forward(toModelInputs(batch, opts.device, withLabels),
+        { outputs: opts.outputs, unpad: unpadsBatch(batch, opts.unpadMinPadding) }));
 }
 
 function keepOutputs(out: Record<string, Tensor | undefined>, batch: Batch, opts: InferenceOptions): DeviceOutputs {
