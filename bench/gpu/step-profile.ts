@@ -57,7 +57,7 @@ function profile(): Profile {
   torch.manualSeed(42);
   const model = BertForSequenceClassification.fromConfig(config, { device });
   const params = model.parameters();
-  const optimizer = new optim.AdamW(params, { lr: 2e-5, weightDecay: 0.01, fused: values.fused && device !== 'cpu' && optim.AdamW.fusedAvailable() });
+  const optimizer = new optim.AdamW(params, { lr: 2e-5, weightDecay: 0.01, fused: values.fused && optim.AdamW.fusedAvailable(device) });
   const inputs = makeInputs(config.vocab_size);
   const totals: Record<Phase, { ms: number; hostMs: number }> = Object.fromEntries(PHASES.map((p) => [p, { ms: 0, hostMs: 0 }])) as never;
   const timed = <T>(phase: Phase, counted: boolean, fn: () => T): T => {
