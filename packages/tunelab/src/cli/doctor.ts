@@ -52,7 +52,7 @@ function describeBuild(info: torch.BuildInfo, devices: Device[], cpu: { training
     `bfloat16   CPU ${info.bf16Cpu ? (info.bf16CpuNative ? 'supported, native instructions' : 'supported, emulated (slow)') : 'unsupported'}`,
     `CUDA       ${info.cudaAvailable ? `${info.cuda ?? '?'} (cuDNN ${info.cudnn ?? 'none'}), ${info.cudaDeviceCount} device(s)` : 'not available'}`,
     `kernels    attention ${info.nativeSdpa ? 'native scaled_dot_product_attention' : 'explicit fallback (libtorch < 2.0)'}, ` +
-      `AdamW ${info.fusedAdamW ? 'fused available' : 'single-tensor/foreach'}`,
+      `AdamW fused (CPU${info.fusedAdamW ? ' and CUDA' : '; no CUDA fused kernel before libtorch 2.1'})`,
     `devices    ${devices.join(', ')}`,
   ].join('\n');
 }
