@@ -12,9 +12,11 @@ import { openStore } from '../../src/track/store.js';
 const model = tinyModelFolder();
 const args = (out: string, store: string) => ['train', '--model', model, '--task', 'glue/mrpc', '--from-scratch', '--threads', '1',
   '--store', store, '--experiment', 'resume-tracking', '--train-file', join(GLUE, 'MRPC/train.tsv'), '--validation-file', join(GLUE, 'MRPC/dev.tsv'),
-  '--max-train-samples', '320', '--max-eval-samples', '16', '--epochs', '2', '--batch-size', '8', '--lr', '5e-4',
+  '--max-train-samples', '1280', '--max-eval-samples', '16', '--epochs', '2', '--batch-size', '8', '--lr', '5e-4',
   '--save-every', '10', '--eval-every', '10', '--log-every', '1', '--json', '--output-dir', out];
-const STEPS = 80;
+// Long enough that the kill lands mid-run: the tracker flushes every second, and a step of this model takes
+// milliseconds (80 steps could all finish before the first flush).
+const STEPS = 320;
 
 test('--resume of a SIGKILLed run continues the same tracked run, appending after its last stored step', async () => {
   const home = tempDir();
