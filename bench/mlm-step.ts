@@ -21,6 +21,7 @@ import { BertForMaskedLM } from '../packages/tunelab/src/models/bert/pretraining
 import type { MaskedLMInputs, MaskedLMOutput } from '../packages/tunelab/src/models/heads.js';
 import type { ForwardOptions } from '../packages/tunelab/src/models/modules.js';
 import { train } from '../packages/tunelab/src/train/trainer.js';
+import { benchTrainerOptions } from './bert-mini.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -72,11 +73,7 @@ async function secondsPerStep(decodeEveryToken: boolean, precision: 'fp32' | 'bf
   await train({
     model, trainBatches: () => data, saveModel: () => {},
     onProgress: (info) => { if (info.step === WARMUP) started = performance.now(); },
-    options: {
-      outputDir: work, epochs: 1, lr: 1e-3, weightDecay: 0.01, scheduler: 'linear', warmupRatio: 0.06, gradAccum: 1,
-      maxGradNorm: 1, device: 'cpu', precision, evalEvery: 'epoch', saveEvery: 1e9, logEvery: 1e9,
-      metricForBest: { name: 'eval_loss', greaterIsBetter: false }, resumeKey: {},
-    },
+    options: benchTrainerOptions(work, { lr: 1e-3, warmupRatio: 0.06, precision }),
   });
   model.dispose();
   return (performance.now() - started) / 1000 / STEPS;

@@ -32,7 +32,7 @@ import { AutoTokenizer } from '../packages/tunelab/src/tokenizers/auto.js';
 import { formatProfile } from '../packages/tunelab/src/train/profile.js';
 import { train } from '../packages/tunelab/src/train/trainer.js';
 import { resolveUnpad, type UnpadMode } from '../packages/tunelab/src/train/unpad.js';
-import { BERT_BASE_UNCASED, BERT_MINI_CONFIG, SHARED } from './bert-mini.js';
+import { BERT_BASE_UNCASED, BERT_MINI_CONFIG, SHARED, benchTrainerOptions, spreadOverEpoch } from './bert-mini.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -58,12 +58,7 @@ writeFileSync(join(work, 'config.json'), JSON.stringify({ ...BERT_MINI_CONFIG, m
 interface Measured { seconds: number; steps: number; realTokens: number; paddedTokens: number }
 
 /** The timed batches: warm-up ones first, then N spread evenly over the epoch (or all of it). */
-function pick(epoch: Batch[]): Batch[] {
-  if (flags.full) return epoch;
-  const n = Math.min(Number(flags.steps), epoch.length);
-  const spread = Array.from({ length: n }, (_, i) => epoch[Math.floor((i * epoch.length) / n)]);
-  return [...epoch.slice(0, WARMUP), ...spread];
-}
+const pick = (epoch: Batch[]): Batch[] => (flags.full ? epoch : spreadOverEpoch(epoch, Number(flags.steps), WARMUP));
 
 const realTokens = (batches: Batch[]) => batches.reduce((s, b) => s + b.attention_mask.reduce((a, v) => a + v, 0), 0);
 
@@ -75,12 +70,7 @@ async function runTunelab(batches: Batch[], precision: 'fp32' | 'bf16'): Promise
   const result = await train({
     model, trainBatches: () => batches, saveModel: () => {},
     onProgress: (info) => { if (info.step === WARMUP) started = performance.now(); },
-    options: {
-      outputDir: work, epochs: 1, lr: 5e-5, weightDecay: 0.01, scheduler: 'linear', warmupRatio: 0.1, gradAccum: 1,
-      maxGradNorm: 1, device: 'cpu', precision, evalEvery: 'epoch', saveEvery: 1e9, logEvery: 1e9,
-      metricForBest: { name: 'eval_loss', greaterIsBetter: false }, resumeKey: {},
-      profile: flags.profile, unpadMinPadding: UNPAD.minPadding,
-    },
+    options: benchTrainerOptions(work, { lr: 5e-5, warmupRatio: 0.1, precision, profile: flags.profile, unpadMinPadding: UNPAD.minPadding }),
   });
   const timed = batches.slice(WARMUP);
   if (result.profile) console.log(formatProfile(result.profile));

@@ -23,11 +23,10 @@ import { readGlueTsv } from '../packages/tunelab/src/data/glue.js';
 import { AutoConfig } from '../packages/tunelab/src/models/auto.js';
 import type { BertConfig } from '../packages/tunelab/src/models/bert/config.js';
 import { BertForSequenceClassification } from '../packages/tunelab/src/models/bert/modeling.js';
-import type { SequenceClassificationInputs, SequenceClassifierOutput } from '../packages/tunelab/src/models/heads.js';
-import type { ForwardOptions } from '../packages/tunelab/src/models/modules.js';
 import { AutoTokenizer } from '../packages/tunelab/src/tokenizers/auto.js';
 import { train } from '../packages/tunelab/src/train/trainer.js';
-import { BERT_BASE_UNCASED, BERT_MINI_CONFIG, SHARED } from './bert-mini.js';
+import { paddingShare } from '../packages/tunelab/src/train/unpad.js';
+import { BERT_BASE_UNCASED, BERT_MINI_CONFIG, SHARED, benchTrainerOptions, spreadOverEpoch } from './bert-mini.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -38,24 +37,11 @@ const { values: flags } = parseArgs({
 const WARMUP = 2;
 torch.setNumThreads(Number(flags.threads));
 
-/** The trainer asks for the loss alone (`outputs: []`); this model also asks for the unpadded path. */
-class UnpaddedBert extends BertForSequenceClassification {
-  override forward(inputs: SequenceClassificationInputs, options: ForwardOptions = {}): SequenceClassifierOutput {
-    return super.forward(inputs, { ...options, unpad: true });
-  }
-}
-
 const tokenizer = await AutoTokenizer.fromPretrained(BERT_BASE_UNCASED);
 const dataset = readGlueTsv('mrpc', join(SHARED, 'data/glue/MRPC/train.tsv'));
 const features = await sequenceClassificationFeatures(tokenizer, dataset, { maxLength: 128 });
 const config = AutoConfig.forModel('bert', BERT_MINI_CONFIG) as BertConfig;
 const work = mkdtempSync(join(tmpdir(), 'tunelab-unpad-step-'));
-
-/** Warm-up batches first, then N spread evenly over the epoch. */
-function pick(epoch: Batch[]): Batch[] {
-  const n = Math.min(Number(flags.steps), epoch.length);
-  return [...epoch.slice(0, WARMUP), ...Array.from({ length: n }, (_, i) => epoch[Math.floor((i * epoch.length) / n)]!)];
-}
 
 /** How the batches are padded; grouped32 (length-grouped, widths rounded up to 32) gives padding shares in between. */
 const PADDINGS = {
@@ -65,14 +51,14 @@ const PADDINGS = {
 
 const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-/** The share of the batches' positions that are padding. */
-const paddingShare = (batches: Batch[]) =>
-  1 - sum(batches.map((b) => sum([...b.attention_mask]))) / sum(batches.map((b) => b.attention_mask.length));
+/** The share of all the batches' positions that are padding. */
+const overallPaddingShare = (batches: Batch[]) =>
+  sum(batches.map((b) => paddingShare(b) * b.attention_mask.length)) / sum(batches.map((b) => b.attention_mask.length));
 
 /** Seconds of each timed step (between the trainer's progress calls: on CPU every step has finished by then). */
 async function stepSeconds(batches: Batch[], unpad: boolean, precision: 'fp32' | 'bf16'): Promise<number[]> {
   torch.manualSeed(42);
-  const model = (unpad ? UnpaddedBert : BertForSequenceClassification).fromConfig(config, { numLabels: 2 });
+  const model = BertForSequenceClassification.fromConfig(config, { numLabels: 2 });
   const times: number[] = [];
   let last = 0;
   await train({
@@ -82,11 +68,8 @@ async function stepSeconds(batches: Batch[], unpad: boolean, precision: 'fp32' |
       if (info.step > WARMUP) times.push((now - last) / 1000);
       last = now;
     },
-    options: {
-      outputDir: work, epochs: 1, lr: 5e-5, weightDecay: 0.01, scheduler: 'linear', warmupRatio: 0.1, gradAccum: 1,
-      maxGradNorm: 1, device: 'cpu', precision, evalEvery: 'epoch', saveEvery: 1e9, logEvery: 1e9,
-      metricForBest: { name: 'eval_loss', greaterIsBetter: false }, resumeKey: {},
-    },
+    // 0: every batch with padding runs unpadded (the trainer's --unpad on); null: none does.
+    options: benchTrainerOptions(work, { lr: 5e-5, warmupRatio: 0.1, precision, unpadMinPadding: unpad ? 0 : null }),
   });
   model.dispose();
   return times;
@@ -115,19 +98,20 @@ for (const precision of flags.precision.split(',') as ('fp32' | 'bf16')[]) {
   const perBatch: { share: number; speedUp: number }[] = [];
   for (const padding of flags.padding.split(',') as (keyof typeof PADDINGS)[]) {
     if (!PADDINGS[padding]) throw new Error(`--padding ${padding}: one of ${Object.keys(PADDINGS).join(', ')}`);
-    const batches = pick(trainBatches(features, { batchSize: 32, seed: 42, epoch: 0, padId: tokenizer.padTokenId, ...PADDINGS[padding] }));
+    const epoch = trainBatches(features, { batchSize: 32, seed: 42, epoch: 0, padId: tokenizer.padTokenId, ...PADDINGS[padding] });
+    const batches = spreadOverEpoch(epoch, Number(flags.steps), WARMUP);
     const timed = batches.slice(WARMUP);
     const runs = await measure(precision, batches);
     const perStep = (run: number[]) => sum(run) / timed.length;
     const [padded, unpad] = [median(runs.padded.map(perStep)), median(runs.unpad.map(perStep))];
     const widths = timed.map((b) => b.size[1]);
     const width = Math.min(...widths) === Math.max(...widths) ? `T ${widths[0]}` : `T ${Math.min(...widths)}–${Math.max(...widths)}`;
-    rows.push(cell([precision, padding, width, `${(paddingShare(timed) * 100).toFixed(0)} %`, padded.toFixed(3), unpad.toFixed(3),
+    rows.push(cell([precision, padding, width, `${(overallPaddingShare(timed) * 100).toFixed(0)} %`, padded.toFixed(3), unpad.toFixed(3),
       `${(padded / unpad).toFixed(2)}×`]));
     console.log(`${precision} ${padding}: padded ${runs.padded.map((run) => perStep(run).toFixed(3)).join(', ')}; ` +
       `unpadded ${runs.unpad.map((run) => perStep(run).toFixed(3)).join(', ')} s/step`);
     timed.forEach((b, i) => perBatch.push({
-      share: paddingShare([b]), speedUp: median(runs.padded.map((run) => run[i]!)) / median(runs.unpad.map((run) => run[i]!)),
+      share: paddingShare(b), speedUp: median(runs.padded.map((run) => run[i]!)) / median(runs.unpad.map((run) => run[i]!)),
     }));
   }
   for (const [low, high] of BUCKETS) {

@@ -5,7 +5,7 @@
 import * as torch from '@tunelab/torch';
 import type { Batch } from '../data/collate.js';
 import type { ComputeDevice } from './precision.js';
-import { paddingShare, unpadsBatch } from './unpad.js';
+import { unpadsAtShare } from './unpad.js';
 
 /** Where `tunelab train --profile` stores the profile in the output folder (tracked with the run's output). */
 export const PROFILE_FILE = 'profile.json';
@@ -232,21 +232,24 @@ export function epochShapes(epoch: number, batches: readonly Batch[], unpadMinPa
   let unpaddedBatches = 0;
   let unpaddedPaddingTokens = 0;
   for (const batch of batches) {
-    if (unpadsBatch(batch, unpadMinPadding)) {
-      unpaddedBatches += 1;
-      unpaddedPaddingTokens += Math.round(paddingShare(batch) * batch.attention_mask.length);
-    }
     const [rows, width] = batch.size;
     shapes.add(`${rows}x${width}`);
     let longest = 0;
+    let batchTokens = 0;
     for (let r = 0; r < rows; r++) {
       let length = 0;
       for (let t = r * width; t < (r + 1) * width; t++) length += batch.attention_mask[t];
-      realTokens += length;
+      batchTokens += length;
       longest = Math.max(longest, length);
     }
+    realTokens += batchTokens;
     paddingTokens += rows * width;
     bucketPaddingTokens += rows * (width - longest);
+    const batchPadding = rows * width - batchTokens;
+    if (unpadsAtShare(batchPadding / Math.max(rows * width, 1), unpadMinPadding)) {
+      unpaddedBatches += 1;
+      unpaddedPaddingTokens += batchPadding;
+    }
   }
   return {
     epoch, batches: batches.length, distinctShapes: shapes.size, realTokens, paddingTokens: paddingTokens - realTokens,

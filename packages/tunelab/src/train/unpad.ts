@@ -43,9 +43,12 @@ export function paddingShare(batch: Batch): number {
   return mask.length === 0 ? 0 : 1 - tokens / mask.length;
 }
 
+/** Whether a batch with this padding share runs unpadded under a decision's `minPadding`. */
+export function unpadsAtShare(share: number, minPadding: number | null | undefined): boolean {
+  return minPadding !== null && minPadding !== undefined && share > 0 && share >= minPadding;
+}
+
 /** Whether this batch runs unpadded under a decision's `minPadding`. */
 export function unpadsBatch(batch: Batch, minPadding: number | null | undefined): boolean {
-  if (minPadding === null || minPadding === undefined) return false;
-  const share = paddingShare(batch);
-  return share > 0 && share >= minPadding;
+  return unpadsAtShare(paddingShare(batch), minPadding);
 }
