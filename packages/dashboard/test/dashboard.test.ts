@@ -231,7 +231,10 @@ describe('runs table and compare', () => {
     const table = page.getByTestId('runs-table');
     await table.locator(`tr[data-run-id="${seeded.runs.completed}"]`).waitFor();
     await page.locator('label.inline', { hasText: 'failed' }).locator('input').check();
+    // A new filter empties the table until its rows arrive: once the completed run's row is gone, wait for the
+    // failed run's row to come back before counting.
     await table.locator(`tr[data-run-id="${seeded.runs.completed}"]`).waitFor({ state: 'detached' });
+    await table.locator(`tr[data-run-id="${seeded.runs.failed}"]`).waitFor();
     assert.equal(await table.locator('tbody tr').count(), 1);
     await page.locator('label.inline', { hasText: 'failed' }).locator('input').uncheck();
     await table.locator(`tr[data-run-id="${seeded.runs.completed}"]`).waitFor();
