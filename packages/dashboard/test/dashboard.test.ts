@@ -115,13 +115,15 @@ describe('sweep page brushing', () => {
     await page.mouse.down();
     await page.mouse.move(box.x + 60, box.y + 150, { steps: 5 });
     await page.mouse.up();
-    const label = await page.getByTestId('brush-count').innerText();
+    // The label and the table follow the brush in a render after mouse-up: wait for both.
+    const label = await page.getByTestId('brush-count').filter({ hasText: /trials selected$/ }).innerText();
     const match = /^(\d+) of (\d+) trials selected$/.exec(label);
     assert.ok(match, `brush label: ${label}`);
     const selected = Number(match[1]);
     assert.equal(Number(match[2]), STARTED);
     assert.ok(selected > 0 && selected < STARTED, `a strict subset is selected (${selected})`);
     const rows = page.getByTestId('trials-table').locator('tbody tr');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="trials-table"] tbody tr').length === n, selected);
     assert.equal(await rows.count(), selected);
     // The top of a log axis holds the largest learning rates: every kept trial's lr beats every dropped one's.
     const kept = (await rows.evaluateAll((trs) => trs.map((tr) => Number((tr as HTMLElement).dataset.trial))));

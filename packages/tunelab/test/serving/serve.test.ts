@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import * as torch from '@tunelab/torch';
 import { startServing } from '../../src/serving/serve.js';
 import { finished, startCli } from '../e2e/helpers.js';
+import { until } from '../sweep/cli-process.js';
 import { assertClose, predictRecord, tinyHeadModel } from './helpers.js';
 
 torch.setNumThreads(1);
@@ -41,7 +42,7 @@ test('concurrent requests share batches and each gets its own answer (= predict)
     const texts = Array.from({ length: 16 }, (_, i) => `sentence number ${i} ${'is longer '.repeat(i % 5)}than the last`);
     // All 16 in flight at once (bodies half sent), then completed together: batches wait for announced requests.
     const posts = texts.map((text) => slowPost(`${server.url}/v1/predict`, JSON.stringify({ text })));
-    while (metric(await (await fetch(`${server.url}/metrics`)).text(), 'tunelab_serve_requests_in_flight') < 17) await pause();
+    await until(async () => metric(await (await fetch(`${server.url}/metrics`)).text(), 'tunelab_serve_requests_in_flight') >= 17, '17 requests in flight');
     for (const post of posts) post.finish();
     const answers = await Promise.all(posts.map(async ({ answer }) => {
       const { status, body } = await answer;
@@ -114,10 +115,10 @@ test('SIGTERM: the requests in flight (one queued, one still sending its body) a
   const gauge = async (name: string) => metric(await (await fetch(`${url}/metrics`)).text(), name);
   // A request whose body is half sent: the server has it in flight, and batches wait for its rows.
   const slow = slowPost(`${url}/v1/predict`, JSON.stringify({ text: 'still sending' }));
-  while (await gauge('tunelab_serve_requests_in_flight') < 2) await pause();
+  await until(async () => await gauge('tunelab_serve_requests_in_flight') >= 2, '2 requests in flight');
   // So this one sits in the batch queue (up to --max-wait-ms 2 s) waiting for it; then the server is asked to stop.
   const pending = fetch(`${url}/v1/predict`, { method: 'POST', body: JSON.stringify({ text: 'answer me before you go' }) });
-  while (await gauge('tunelab_serve_queue_depth') === 0) await pause();
+  await until(async () => await gauge('tunelab_serve_queue_depth') > 0, 'a queued request');
   child.kill('SIGTERM');
   const response = await pending;
   assert.equal(response.status, 200);

@@ -39,7 +39,7 @@ trial:
   command: node ${objective} --x=\${{search_space.x}} --steps 12 --sleep-ms 150
 search_space: { x: { type: uniform, min_value: -1, max_value: 1 } }
 objective: { primary_metric: loss, goal: minimize }
-limits: { max_total_trials: 5, max_concurrent_trials: 2, heartbeat_grace: 1.5, max_retries: 2 }
+limits: { max_total_trials: 5, max_concurrent_trials: 2, heartbeat_grace: 3, max_retries: 2 }
 `);
     const { spec, dir } = await loadSpec(specFile);
     const sweep = await createSweep(store, spec, dir, 'worker');
@@ -70,7 +70,7 @@ limits: { max_total_trials: 5, max_concurrent_trials: 2, heartbeat_grace: 1.5, m
     assert.notEqual(retried.workerId, victim!.workerId);
     const runs = await store.listRuns({ trialId: retried.id, order: 'oldest' });
     assert.deepEqual(runs.map((r) => r.status), ['failed', 'completed']);
-    assert.match(runs[0].reason!, /^worker \S+ lost: no heartbeat for \d+\.\d s \(grace 1\.5 s\)$/);
+    assert.match(runs[0].reason!, /^worker \S+ lost: no heartbeat for \d+\.\d s \(grace 3 s\)$/);
     assert.equal((await store.getMetrics(runs[1].id, ['loss']))[0].points.length, 12, 'the retry ran in full');
     for (const trial of outcome.trials.filter((t) => t.id !== retried.id)) {
       assert.equal(trial.attempt, 1);

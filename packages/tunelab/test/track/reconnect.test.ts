@@ -20,12 +20,14 @@ const tsx = import.meta.resolve('tsx');
 const POINTS = 150;
 
 /** Ends every other session on the store's database; returns how many there were. */
-async function terminateBackends(url: string): Promise<number> {
+/** Ends the other connections to the test database; `writersOnly`: only those inside a transaction that wrote. */
+async function terminateBackends(url: string, { writersOnly = false } = {}): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     const { rows } = await client.query<{ n: string }>(
-      'select count(pg_terminate_backend(pid)) as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+      'select count(pg_terminate_backend(pid)) as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()'
+      + (writersOnly ? ' and backend_xid is not null' : ''));
     return Number(rows[0].n);
   } finally {
     await client.end();
@@ -85,8 +87,8 @@ limits: { max_total_trials: 1, max_concurrent_trials: 1 }
       const run = await store.createRun({ experiment: 'cut' });
       const batch = Array.from({ length: 60_000 }, (_, i) => ({ name: 'loss', step: i, value: 1 / (i + 1) }));
       const appending = store.appendMetrics(run.id, batch);
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      assert.ok(await terminateBackends(url) >= 1, 'the append was in flight');
+      // Cut as soon as the append's transaction has written, not after a guessed delay.
+      await until(async () => await terminateBackends(url, { writersOnly: true }) >= 1, 'the append in flight', 10_000);
       await appending;
       assert.equal(await pointsOf(store, run.id), batch.length);
       assert.match(lines.join('\n'), /connection lost \(.+\); reconnecting\n.*reconnected after/);
