@@ -91,9 +91,21 @@ async function migrate(db: Kysely<Database>): Promise<void> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     if (isConnectionLost(error)) throw new StoreUnreachableError(`cannot reach the store: ${(error as Error).message}`);
+    if (isAuthenticationFailure(error)) {
+      // pg's words for "no password at all" name its SCRAM internals; say what happened instead.
+      const reason = /client password must be a string/.test(error.message) ? 'the server asks for a password and none was found' : error.message;
+      throw new StoreInputError(`cannot log in to the store: ${reason} (the password goes in the URL, PGPASSWORD or a password file: PGPASSFILE, else ~/.pgpass)`);
+    }
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new StoreInputError(`store migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/** A refused login: a wrong password or user (SQLSTATE class 28), or none to give a SCRAM server (pg's "SASL: …"). */
+function isAuthenticationFailure(error: unknown): error is Error {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return (typeof code === 'string' && code.startsWith('28')) || error.message.startsWith('SASL: ');
 }
 
 function openSqlite(file: string): Kysely<Database> {
@@ -137,9 +149,25 @@ const requireFromPg = createRequire(createRequire(import.meta.url).resolve('pg')
 const pgpass = requireFromPg('pgpass') as (params: unknown, callback: (password: string | undefined) => void) => void;
 const parseConnectionString = (requireFromPg('pg-connection-string') as { parse(url: string): Record<string, unknown> }).parse;
 
+/**
+ * pg leaves the socket open when a connection fails on the client's side during authentication (no password for
+ * a SCRAM server): the server then keeps that session for its authentication_timeout (60 s by default), holding a
+ * connection slot and blocking DROP DATABASE … WITH (FORCE). A failed connect closes its socket here.
+ */
+class ClientClosedOnFailure extends pg.Client {
+  override connect(): Promise<pg.Client>;
+  override connect(callback: (err: Error | null) => void): void;
+  override connect(callback?: (err: Error | null) => void): Promise<pg.Client> | void {
+    const closeOnFailure = (err: Error | null) => { if (err) this.connection.stream.destroy(); };
+    if (!callback) return super.connect().catch((err: Error) => { closeOnFailure(err); throw err; });
+    super.connect((err: Error | null) => { closeOnFailure(err); callback(err); });
+  }
+}
+
 function openPostgres(url: string): Kysely<Database> {
   const pool = new pg.Pool({
     ...connectionOptions(url),
+    Client: ClientClosedOnFailure,
     max: 4,
     // int8 (bigint) columns hold epoch milliseconds, steps and counts: all well inside 2^53.
     types: {

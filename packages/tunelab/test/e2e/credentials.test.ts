@@ -12,6 +12,7 @@ import { redactCredentials } from '../../src/track/connect.js';
 import { openStore } from '../../src/track/store.js';
 import { postgresBackend } from '../contracts/backends.js';
 import { fakeDashboard } from '../server/helpers.js';
+import { until } from '../sweep/cli-process.js';
 import { GLUE, finished, runCli, startCli, tempDir, tinyModelFolder } from './helpers.js';
 
 test('redactCredentials masks URL passwords and password= parameters, nothing else', () => {
@@ -97,7 +98,15 @@ describe('a run tracked in PostgreSQL', { skip: postgresBackend.unavailable }, (
     try {
       delete process.env.PGPASSWORD;
       process.env.PGPASSFILE = emptyFile;
-      await assert.rejects(openStore(withoutPassword), 'control: without a password the server refuses');
+      const sockets = () => process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length;
+      const openBefore = sockets();
+      await assert.rejects(openStore(withoutPassword), /^StoreInputError: cannot log in to the store: the server asks for a password and none was found \(the password goes in the URL, PGPASSWORD or a password file/,
+        'control: without a password the server refuses');
+      // pg alone leaves that socket open, and the server keeps the session for its 60 s authentication timeout.
+      await until(async () => sockets() === openBefore, 'the refused connection to close', 5000);
+      const wrong = new URL(url);
+      wrong.password = 'not-the-password';
+      await assert.rejects(openStore(wrong.toString()), /cannot log in to the store: password authentication failed for user/);
       process.env.PGPASSFILE = passFile;
       await (await openStore(withoutPassword)).close();
       process.env.PGPASSFILE = emptyFile;
