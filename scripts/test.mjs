@@ -25,7 +25,9 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
+// node:test has no timeout by default: a hung test would hold CI until its own limit. Ten minutes is more than the
+// whole suite takes on 2 cores, so this only ever turns a hang into a failure that names the test.
 const result = spawnSync(process.execPath,
-  ['--conditions=development', '--import', 'tsx', '--test', '--test-concurrency=1', ...files],
+  ['--conditions=development', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=600000', ...files],
   { stdio: 'inherit' });
 process.exit(result.status ?? 1);
