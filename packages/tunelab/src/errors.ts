@@ -18,6 +18,11 @@ export function exitCodeOf(error: unknown): 1 | 2 {
   return 1;
 }
 
+/** The first line of an error's message: what a one-line message quotes of its cause. */
+export function firstLineOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0];
+}
+
 /** True when `error` is the user's fault (exit code 2). */
 export function isInputError(error: unknown): boolean {
   return exitCodeOf(error) === 2;

@@ -44,7 +44,6 @@ export const INFERENCE_OPTIONS: OptionTable = [
   ['--unpad <mode>', UNPAD_HELP],
 ];
 
-
 /** commander's attribute name of a long flag: `--learning_rate` → `learning_rate`, `--batch-size` → `batchSize`. */
 function attributeOf(long: string): string {
   return long.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

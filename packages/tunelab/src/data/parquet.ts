@@ -1,5 +1,6 @@
 // Parquet files (how Hub data sets are stored) read into row objects with hyparquet.
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { firstLineOf } from '../errors.js';
 import { DataError } from './errors.js';
 
 export type ParquetRow = Record<string, unknown>;
@@ -10,8 +11,7 @@ export async function readParquetRows(file: string): Promise<ParquetRow[]> {
     return (await parquetReadObjects({ file: buffer, rowFormat: 'object' })) as ParquetRow[];
   } catch (err) {
     if (err instanceof DataError) throw err;
-    const message = err instanceof Error ? err.message : String(err);
-    throw new DataError(file, `not a readable parquet file: ${message.split('\n')[0]}`);
+    throw new DataError(file, `not a readable parquet file: ${firstLineOf(err)}`);
   }
 }
 

@@ -16,6 +16,7 @@ import {
   type Encoding as NativeEncoding,
 } from 'tokenizers';
 import { ChunkMemo, chunkSeparator, type TokenizerJson } from './chunk-memo.js';
+import { firstLineOf } from '../errors.js';
 import { TokenizerError } from './errors.js';
 import { codePointLength } from './offsets.js';
 
@@ -125,7 +126,7 @@ export class Tokenizer {
       json = JSON.parse(await readFile(tokenizerJson, 'utf8'));
       native = NativeTokenizer.fromFile(tokenizerJson);
     } catch (err) {
-      throw new TokenizerError(`${tokenizerJson}: not a tokenizer.json: ${oneLine(err)}`);
+      throw new TokenizerError(`${tokenizerJson}: not a tokenizer.json: ${firstLineOf(err)}`);
     }
     let normalization = readBertNormalization(json.normalizer ?? null);
     const modelType = json.model?.type ?? (json.model?.vocab !== undefined ? 'WordPiece' : 'unknown');
@@ -153,7 +154,7 @@ export class Tokenizer {
       try {
         model = await WordPiece.fromFile(vocab.file, modelOptions);
       } catch (err) {
-        throw new TokenizerError(`${vocab.file}: cannot read the WordPiece vocabulary: ${oneLine(err)}`);
+        throw new TokenizerError(`${vocab.file}: cannot read the WordPiece vocabulary: ${firstLineOf(err)}`);
       }
     }
     const native = new NativeTokenizer(model);
@@ -580,8 +581,4 @@ async function writeAtomically(file: string, text: string): Promise<void> {
   const temp = `${file}.tmp-${process.pid}`;
   await writeFile(temp, text);
   await rename(temp, file);
-}
-
-function oneLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
 }

@@ -10,7 +10,8 @@ import * as torch from '@tunelab/torch';
 import type { Tensor } from '@tunelab/torch';
 import type { Batch } from '../data/collate.js';
 import { resolveInferenceGraphs, type CudaGraphMode } from './cuda-graphs.js';
-import { captureGraph, copyBatchInto, firstLine, keepAll } from './graph-step.js';
+import { firstLineOf } from '../errors.js';
+import { captureGraph, copyBatchInto, keepAll } from './graph-step.js';
 import { toModelInputs, type TrainableModel } from './inference.js';
 import { withAutocast, type ComputeDevice, type Precision } from './precision.js';
 
@@ -85,7 +86,7 @@ export class GraphedForwards {
     } catch (err) {
       this.#failed = true;
       for (const tensor of Object.values(inputs)) tensor.dispose();
-      this.onFallback(`CUDA graphs off for inference: capturing the ${batch.size.join('×')} forward failed (${firstLine(err)}); going on eagerly`);
+      this.onFallback(`CUDA graphs off for inference: capturing the ${batch.size.join('×')} forward failed (${firstLineOf(err)}); going on eagerly`);
       return null;
     }
   }

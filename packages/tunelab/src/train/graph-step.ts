@@ -13,6 +13,7 @@
 import * as torch from '@tunelab/torch';
 import { nn, type optim, type Tensor } from '@tunelab/torch';
 import { padRows, type Batch } from '../data/collate.js';
+import { firstLineOf } from '../errors.js';
 import { TrainInputError } from './errors.js';
 import { toModelInputs, type TrainableModel } from './inference.js';
 import { withAutocast, type Precision } from './precision.js';
@@ -131,7 +132,7 @@ export class GraphedSteps {
       this.#failed = true;
       this.#setup.optimizer.zeroGrad(); // gradients a failed capture may have left
       for (const tensor of Object.values(inputs)) tensor.dispose();
-      this.#setup.onFallback(`CUDA graphs off: capturing the ${batch.size.join('×')} step failed (${firstLine(err)}); training goes on eagerly`);
+      this.#setup.onFallback(`CUDA graphs off: capturing the ${batch.size.join('×')} step failed (${firstLineOf(err)}); training goes on eagerly`);
       return null;
     }
   }
@@ -174,11 +175,6 @@ export function captureGraph<T>(pool: [number, number] | undefined, queue: () =>
     try { graph.reset(); } catch { /* nothing was captured */ }
     throw err;
   }
-}
-
-/** An error's first line, for a one-line fallback message. */
-export function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
 }
 
 export function keepAll(inputs: ModelInputs): ModelInputs {
